@@ -1,0 +1,352 @@
+//! Everything between the board and Postgres: the pool, and start-up that solves the article's
+//! "the database must exist before the app runs".
+//!
+//! Start-up waits for the server with bounded back-off, creates the database if it is missing
+//! and runs the embedded migrations, each step under a Postgres advisory lock so that any number
+//! of replicas may start at once on a server that has never seen the board.
+
+use std::time::{Duration, Instant};
+
+use diesel::{
+    connection::{AnsiTransactionManager, SimpleConnection, TransactionManager},
+    pg::PgConnection,
+    result::{DatabaseErrorKind, Error as QueryError},
+    sql_types::{BigInt, Bool, Text},
+    Connection as _, ConnectionError, QueryableByName, RunQueryDsl,
+};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::{DatabaseUrl, Settings};
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Advisory-lock keys: any constant works as long as nothing else on the server uses it.
+const CREATE_DATABASE_LOCK: i64 = 0x626f_6172_6401; // "board" 1
+const MIGRATE_LOCK: i64 = 0x626f_6172_6402; // "board" 2
+
+/// The pool every request draws its connection from.
+pub type Pool = diesel::r2d2::Pool<Manager>;
+
+/// Why start-up could not get the database ready.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("Postgres at {url} did not answer within {waited:?}: {last}")]
+    Unreachable {
+        /// The URL as shown to people, password hidden.
+        url: String,
+        waited: Duration,
+        last: String,
+    },
+    #[error("could not create database {name:?}: {source}")]
+    Create { name: String, source: QueryError },
+    #[error("could not run the migrations: {0}")]
+    Migrate(String),
+    #[error("could not take the migration lock: {0}")]
+    Lock(QueryError),
+}
+
+/// One pooled connection, remembering whether the server went away under it.
+///
+/// Diesel's own r2d2 manager cannot tell a connection whose server restarted from a healthy one,
+/// which leaves two poor choices: a `SELECT 1` before every checkout, or dead connections handed
+/// out until each one has failed a request. Instead [`with_connection`] marks a connection lost
+/// when a query fails at the connection level, and the pool drops it on return.
+pub struct Connection {
+    pg: PgConnection,
+    lost: bool,
+}
+
+impl std::ops::Deref for Connection {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.pg
+    }
+}
+
+impl std::ops::DerefMut for Connection {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.pg
+    }
+}
+
+/// Opens connections for the pool and decides which ones to throw away.
+#[derive(Debug)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = Connection;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<Connection, ConnectionError> {
+        establish(&self.url).map(|pg| Connection { pg, lost: false })
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), ConnectionError> {
+        conn.pg
+            .batch_execute("SELECT 1")
+            .map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, conn: &mut Connection) -> bool {
+        conn.lost
+            || std::thread::panicking()
+            || AnsiTransactionManager::is_broken_transaction_manager(&mut conn.pg)
+    }
+}
+
+/// Connects with a bounded connect timeout, so that an unreachable host cannot hold a thread.
+fn establish(url: &DatabaseUrl) -> Result<PgConnection, ConnectionError> {
+    let raw = url.expose();
+    if raw.contains("connect_timeout=") {
+        PgConnection::establish(raw)
+    } else {
+        let sep = if raw.contains('?') { '&' } else { '?' };
+        PgConnection::establish(&format!("{raw}{sep}connect_timeout=5"))
+    }
+}
+
+/// Builds the pool without opening a connection: connections are made on demand, and a checkout
+/// waits at most `pool_timeout`, so requests fail fast while Postgres is away and succeed again
+/// as soon as it is back.
+pub fn build_pool(settings: &Settings) -> Pool {
+    diesel::r2d2::Pool::builder()
+        .max_size(settings.pool_size)
+        // Keep one warm connection; the rest open under load and close when idle.
+        .min_idle(Some(1))
+        .idle_timeout(Some(Duration::from_secs(300)))
+        .max_lifetime(Some(Duration::from_secs(1800)))
+        .connection_timeout(settings.pool_timeout)
+        // Lost connections are caught by `Connection::lost` instead of a query per checkout.
+        .test_on_check_out(false)
+        .error_handler(Box::new(LogPoolErrors))
+        .build_unchecked(Manager {
+            url: settings.database_url.clone(),
+        })
+}
+
+#[derive(Debug)]
+struct LogPoolErrors;
+
+impl diesel::r2d2::HandleError<ConnectionError> for LogPoolErrors {
+    fn handle_error(&self, error: ConnectionError) {
+        tracing::warn!(%error, "could not open a database connection");
+    }
+}
+
+/// Why a request's database work failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("no database connection within the pool timeout: {0}")]
+    Unavailable(#[from] diesel::r2d2::PoolError),
+    #[error(transparent)]
+    Query(#[from] QueryError),
+}
+
+impl DbError {
+    /// True when the database could not be reached, as opposed to a query it refused.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Unavailable(_) => true,
+            Self::Query(e) => is_connection_failure(e),
+        }
+    }
+}
+
+fn is_connection_failure(error: &QueryError) -> bool {
+    matches!(
+        error,
+        QueryError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        )
+    )
+}
+
+/// Runs blocking Diesel work on a pooled connection, marking the connection lost if the server
+/// went away during it. Call it from a blocking thread (`web::block`), never an async worker.
+pub fn with_connection<T>(
+    pool: &Pool,
+    work: impl FnOnce(&mut PgConnection) -> Result<T, QueryError>,
+) -> Result<T, DbError> {
+    let mut conn = pool.get()?;
+    let result = work(&mut conn.pg);
+    if let Err(e) = &result {
+        if is_connection_failure(e) {
+            tracing::warn!(error = %e, "lost a database connection; it will be replaced");
+            conn.lost = true;
+        }
+    }
+    Ok(result?)
+}
+
+/// Answers whether Postgres serves queries right now.
+pub fn ping(pool: &Pool) -> Result<(), DbError> {
+    with_connection(pool, |conn| conn.batch_execute("SELECT 1"))
+}
+
+/// Waits for Postgres, creates the database if missing and runs pending migrations.
+///
+/// Safe to run from many replicas at once: creation and migration each hold an advisory lock.
+pub fn prepare(settings: &Settings) -> Result<(), StartupError> {
+    let url = &settings.database_url;
+    let deadline = Instant::now() + settings.startup_wait;
+    let mut conn = match wait_for(url, deadline, settings.startup_wait)? {
+        Some(conn) => conn,
+        None => {
+            let mut admin = wait_for(&url.maintenance(), deadline, settings.startup_wait)?
+                .ok_or_else(|| StartupError::Create {
+                    name: "postgres".into(),
+                    source: QueryError::NotFound,
+                })?;
+            create_database(&mut admin, &url.database_name())?;
+            wait_for(url, deadline, settings.startup_wait)?.ok_or_else(|| StartupError::Create {
+                name: url.database_name(),
+                source: QueryError::NotFound,
+            })?
+        }
+    };
+    migrate(&mut conn)
+}
+
+/// Connects with exponential back-off until `deadline`. `Ok(None)` means the server answered
+/// but the database does not exist.
+fn wait_for(
+    url: &DatabaseUrl,
+    deadline: Instant,
+    budget: Duration,
+) -> Result<Option<PgConnection>, StartupError> {
+    let mut delay = Duration::from_millis(100);
+    let mut attempt = 1u32;
+    loop {
+        match establish(url) {
+            Ok(conn) => {
+                if attempt > 1 {
+                    tracing::info!(%url, attempt, "Postgres answers");
+                }
+                return Ok(Some(conn));
+            }
+            Err(e) if is_missing_database(&e) => return Ok(None),
+            Err(e) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(StartupError::Unreachable {
+                        url: url.to_string(),
+                        waited: budget,
+                        last: first_line(&e.to_string()).to_owned(),
+                    });
+                }
+                let pause = delay.min(deadline - now);
+                tracing::warn!(
+                    %url, attempt, retry_in = ?pause, error = %first_line(&e.to_string()),
+                    "waiting for Postgres"
+                );
+                std::thread::sleep(pause);
+                delay = (delay * 2).min(Duration::from_secs(2));
+                attempt += 1;
+            }
+        }
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("").trim()
+}
+
+fn is_missing_database(error: &ConnectionError) -> bool {
+    // libpq reports it only as text; SQLSTATE 3D000 is not exposed at connect time.
+    matches!(error, ConnectionError::BadConnection(message)
+        if message.contains("database") && message.contains("does not exist"))
+}
+
+#[derive(QueryableByName)]
+struct Exists {
+    #[diesel(sql_type = Bool)]
+    exists: bool,
+}
+
+fn create_database(admin: &mut PgConnection, name: &str) -> Result<(), StartupError> {
+    let create = |source| StartupError::Create {
+        name: name.to_owned(),
+        source,
+    };
+    diesel::sql_query("SELECT pg_advisory_lock($1)")
+        .bind::<BigInt, _>(CREATE_DATABASE_LOCK)
+        .execute(admin)
+        .map_err(create)?;
+    let result = (|| {
+        let found = diesel::sql_query(
+            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists",
+        )
+        .bind::<Text, _>(name)
+        .get_result::<Exists>(admin)?;
+        if found.exists {
+            tracing::info!(database = name, "another replica created the database");
+            return Ok(());
+        }
+        admin.batch_execute(&format!("CREATE DATABASE {}", quote_ident(name)))?;
+        tracing::info!(database = name, "created the database");
+        Ok(())
+    })();
+    let unlock = diesel::sql_query("SELECT pg_advisory_unlock($1)")
+        .bind::<BigInt, _>(CREATE_DATABASE_LOCK)
+        .execute(admin);
+    result.map_err(create)?;
+    unlock.map_err(create)?;
+    Ok(())
+}
+
+/// Quotes an SQL identifier, doubling embedded quotes.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Runs the pending migrations while holding the migration lock, so that replicas that start
+/// together migrate one at a time and the later ones find nothing to do.
+pub fn migrate(conn: &mut PgConnection) -> Result<(), StartupError> {
+    diesel::sql_query("SELECT pg_advisory_lock($1)")
+        .bind::<BigInt, _>(MIGRATE_LOCK)
+        .execute(conn)
+        .map_err(StartupError::Lock)?;
+    let result = (|| {
+        if !conn.has_pending_migration(MIGRATIONS)? {
+            tracing::info!("the schema is up to date");
+            return Ok(());
+        }
+        for version in conn.run_pending_migrations(MIGRATIONS)? {
+            tracing::info!(%version, "applied migration");
+        }
+        Ok(())
+    })()
+    .map_err(|e: Box<dyn std::error::Error + Send + Sync>| StartupError::Migrate(e.to_string()));
+    let unlock = diesel::sql_query("SELECT pg_advisory_unlock($1)")
+        .bind::<BigInt, _>(MIGRATE_LOCK)
+        .execute(conn)
+        .map_err(StartupError::Lock);
+    result?;
+    unlock?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(quote_ident("board"), "\"board\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn a_missing_database_is_told_apart_from_an_unreachable_server() {
+        let missing = ConnectionError::BadConnection(
+            "connection to server at \"db\" failed: FATAL:  database \"board\" does not exist"
+                .into(),
+        );
+        let refused = ConnectionError::BadConnection("Connection refused".into());
+        assert!(is_missing_database(&missing));
+        assert!(!is_missing_database(&refused));
+    }
+}

@@ -1,0 +1,191 @@
+//! The board's failures and the status each one answers with.
+//!
+//! Routes return [`AppError`] wrapped as a [`PageError`] (an HTML page) or an [`ApiError`]
+//! (JSON), so the same failure reads right in a browser and in a script.
+
+use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+use askama::Template;
+use serde_json::json;
+
+use crate::{comments::FieldErrors, db::DbError};
+
+/// Something a request could not get past.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input broke the comment rules; nothing was stored.
+    #[error("the comment is not valid")]
+    Invalid(FieldErrors),
+    /// The request itself is malformed (a bad cursor, unreadable JSON).
+    #[error("{0}")]
+    BadRequest(String),
+    /// No page at this address.
+    #[error("there is no page at {0}")]
+    NotFound(String),
+    /// A cross-site post, or a form without its CSRF token.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The body is over the size the board accepts.
+    #[error("the request body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    /// The request needs a content type the route does not speak.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Postgres cannot be reached right now; worth retrying shortly.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] DbError),
+    /// Anything else: a bug or a failure the user cannot act on.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        if e.is_unavailable() {
+            Self::Unavailable(e)
+        } else {
+            Self::Internal(e.to_string())
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        Self::Internal(format!("template: {e}"))
+    }
+}
+
+impl AppError {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What the user is told; internal details stay in the log.
+    fn public_message(&self) -> String {
+        match self {
+            Self::Unavailable(_) => {
+                "The board cannot reach its database right now. Please try again in a moment."
+                    .into()
+            }
+            Self::Internal(_) => "Something went wrong on our side. Please try again.".into(),
+            other => sentence(&other.to_string()),
+        }
+    }
+
+    fn log(&self) {
+        match self {
+            Self::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
+            Self::Internal(e) => tracing::error!(error = %e, "request failed"),
+            _ => {}
+        }
+    }
+}
+
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
+}
+
+/// The error page a browser sees.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    reason: &'a str,
+    message: &'a str,
+}
+
+/// An [`AppError`] answered as an HTML page.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct PageError(pub AppError);
+
+/// An [`AppError`] answered as JSON: `{"error": "...", "fields": {...}}`.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct ApiError(pub AppError);
+
+/// Lets `?` turn every failure a route meets into either answer.
+macro_rules! answer_as_page_or_json {
+    ($($source:ty),*) => {$(
+        impl From<$source> for PageError {
+            fn from(e: $source) -> Self {
+                Self(e.into())
+            }
+        }
+        impl From<$source> for ApiError {
+            fn from(e: $source) -> Self {
+                Self(e.into())
+            }
+        }
+    )*};
+}
+answer_as_page_or_json!(
+    AppError,
+    DbError,
+    actix_web::error::BlockingError,
+    askama::Error
+);
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.log();
+        let status = self.status_code();
+        let message = self.0.public_message();
+        let page = ErrorPage {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("Error"),
+            message: &message,
+        };
+        let mut response = HttpResponse::build(status);
+        if matches!(self.0, AppError::Unavailable(_)) {
+            response.insert_header(("Retry-After", "5"));
+        }
+        match page.render() {
+            Ok(html) => response.content_type("text/html; charset=utf-8").body(html),
+            Err(_) => response
+                .content_type("text/plain; charset=utf-8")
+                .body(message),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.log();
+        let mut body = json!({ "error": self.0.public_message() });
+        if let AppError::Invalid(fields) = &self.0 {
+            body["fields"] = json!(fields);
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self.0, AppError::Unavailable(_)) {
+            response.insert_header(("Retry-After", "5"));
+        }
+        response.json(body)
+    }
+}

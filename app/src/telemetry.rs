@@ -1,0 +1,9 @@
+//! Logging, set up once: `RUST_LOG` chooses what is shown (default `info`).
+
+use tracing_subscriber::{fmt, EnvFilter};
+
+/// Installs the global subscriber; a second call (as in tests) is a no-op.
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = fmt().with_env_filter(filter).with_target(false).try_init();
+}
