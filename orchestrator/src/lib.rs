@@ -1,0 +1,21 @@
+//! The orchestrator: reads compose files (the 2015 article's v1 `build.yml` as well as the
+//! Compose Specification) into one validated model, and deploys it.
+//!
+//! - [`project`]: from files to a normalized [`project::Project`]; no engine involved.
+//! - [`commands`]: one module per verb.
+//! - [`cli`]: the command line.
+
+pub mod cli;
+pub mod commands;
+pub mod project;
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Load(#[from] project::LoadError),
+    #[error("could not write the output: {0}")]
+    Output(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}

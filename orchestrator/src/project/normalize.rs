@@ -1,0 +1,1185 @@
+//! From the merged tree to the typed [`Project`]: each field read by its own rule, every broken
+//! rule reported (not just the first), defaults filled in, paths made absolute.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use serde_json::{Map, Value as Tree};
+
+use super::{
+    diag::{Diagnostic, DocPath},
+    env::{read_env_file, Environment},
+    model::*,
+    ports,
+    units::{parse_bytes, parse_duration, shell_words},
+};
+
+/// Service keys of the Compose Specification that this orchestrator reads but does not apply.
+const UNSUPPORTED_SERVICE_KEYS: &[&str] = &[
+    "annotations",
+    "attach",
+    "blkio_config",
+    "cgroup",
+    "cgroup_parent",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpu_shares",
+    "cpus",
+    "cpuset",
+    "credential_spec",
+    "develop",
+    "device_cgroup_rules",
+    "devices",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "domainname",
+    "external_links",
+    "gpus",
+    "group_add",
+    "ipc",
+    "isolation",
+    "label_file",
+    "logging",
+    "mac_address",
+    "mem_limit",
+    "mem_reservation",
+    "mem_swappiness",
+    "memswap_limit",
+    "network_mode",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "pid",
+    "pids_limit",
+    "platform",
+    "post_start",
+    "pre_stop",
+    "privileged",
+    "runtime",
+    "security_opt",
+    "shm_size",
+    "storage_opt",
+    "sysctls",
+    "tmpfs",
+    "ulimits",
+    "userns_mode",
+    "uts",
+    "volume_driver",
+];
+
+/// Everything normalization needs to know besides the tree.
+pub struct Ctx<'a> {
+    pub diagnostics: Vec<Diagnostic>,
+    pub working_dir: &'a Path,
+    pub env: &'a Environment,
+    pub project: &'a str,
+    /// The document came from the v1 format: named volumes need no declaration.
+    pub legacy: bool,
+}
+
+fn kind(v: &Tree) -> &'static str {
+    match v {
+        Tree::Null => "nothing",
+        Tree::Bool(_) => "a boolean",
+        Tree::Number(_) => "a number",
+        Tree::String(_) => "a string",
+        Tree::Array(_) => "a list",
+        Tree::Object(_) => "a mapping",
+    }
+}
+
+impl Ctx<'_> {
+    fn error(&mut self, path: &DocPath, message: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::error(path.clone(), message));
+    }
+
+    fn warn(&mut self, path: &DocPath, message: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::warning(path.clone(), message));
+    }
+
+    fn expected(&mut self, path: &DocPath, what: &str, v: &Tree) {
+        self.error(path, format!("expected {what}, got {}", kind(v)));
+    }
+
+    fn string(&mut self, v: &Tree, path: &DocPath) -> Option<String> {
+        match v {
+            Tree::String(s) => Some(s.clone()),
+            other => {
+                self.expected(path, "a string", other);
+                None
+            }
+        }
+    }
+
+    /// A string, number or boolean, as text (environment values, labels, args).
+    fn scalar(&mut self, v: &Tree, path: &DocPath) -> Option<String> {
+        match v {
+            Tree::String(s) => Some(s.clone()),
+            Tree::Number(n) => Some(n.to_string()),
+            Tree::Bool(b) => Some(b.to_string()),
+            other => {
+                self.expected(path, "a string or a number", other);
+                None
+            }
+        }
+    }
+
+    fn bool(&mut self, v: &Tree, path: &DocPath) -> Option<bool> {
+        match v {
+            Tree::Bool(b) => Some(*b),
+            Tree::String(s) if s == "true" => Some(true),
+            Tree::String(s) if s == "false" => Some(false),
+            other => {
+                self.expected(path, "true or false", other);
+                None
+            }
+        }
+    }
+
+    fn uint(&mut self, v: &Tree, path: &DocPath) -> Option<u64> {
+        match v {
+            Tree::Number(n) if n.as_u64().is_some() => n.as_u64(),
+            Tree::String(s) if s.parse::<u64>().is_ok() => s.parse().ok(),
+            other => {
+                self.expected(path, "a whole number", other);
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, v: &Tree, path: &DocPath) -> Option<Duration> {
+        let text = self.scalar(v, path)?;
+        parse_duration(&text).map_err(|e| self.error(path, e)).ok()
+    }
+
+    fn object<'t>(&mut self, v: &'t Tree, path: &DocPath) -> Option<&'t Map<String, Tree>> {
+        match v {
+            Tree::Object(m) => Some(m),
+            other => {
+                self.expected(path, "a mapping", other);
+                None
+            }
+        }
+    }
+
+    /// A list of scalars (a lone string is accepted as a list of one where `single` is true).
+    fn strings(&mut self, v: &Tree, path: &DocPath, single: bool) -> Vec<String> {
+        match v {
+            Tree::Array(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| self.scalar(item, &path.index(i)))
+                .collect(),
+            Tree::String(s) if single => vec![s.clone()],
+            Tree::Null => Vec::new(),
+            other => {
+                self.expected(path, "a list", other);
+                Vec::new()
+            }
+        }
+    }
+
+    /// A command or entrypoint: a list of words, or a string split as a shell would.
+    fn command(&mut self, v: &Tree, path: &DocPath) -> Option<Vec<String>> {
+        match v {
+            Tree::String(s) => shell_words(s).map_err(|e| self.error(path, e)).ok(),
+            Tree::Array(_) => Some(self.strings(v, path, false)),
+            Tree::Null => None,
+            other => {
+                self.expected(path, "a string or a list", other);
+                None
+            }
+        }
+    }
+
+    /// A mapping of names to optional values, or a list of `NAME=value` (already canonical
+    /// after merging, but a single file's list form is accepted too).
+    fn vars(&mut self, v: &Tree, path: &DocPath) -> BTreeMap<String, Option<String>> {
+        let mut out = BTreeMap::new();
+        match v {
+            Tree::Object(m) => {
+                for (k, val) in m {
+                    let value = match val {
+                        Tree::Null => None,
+                        other => self.scalar(other, &path.key(k)),
+                    };
+                    out.insert(k.clone(), value);
+                }
+            }
+            Tree::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(s) = self.string(item, &path.index(i)) {
+                        match s.split_once('=') {
+                            Some((k, val)) => out.insert(k.to_owned(), Some(val.to_owned())),
+                            None => out.insert(s, None),
+                        };
+                    }
+                }
+            }
+            Tree::Null => {}
+            other => self.expected(path, "a mapping or a list of NAME=value", other),
+        }
+        out
+    }
+
+    fn labels(&mut self, v: &Tree, path: &DocPath) -> BTreeMap<String, String> {
+        self.vars(v, path)
+            .into_iter()
+            .map(|(k, v)| (k, v.unwrap_or_default()))
+            .collect()
+    }
+
+    fn absolute(&self, relative: &str) -> PathBuf {
+        let expanded = match relative.strip_prefix("~/") {
+            Some(rest) => match self.env.get("HOME") {
+                Some(home) => PathBuf::from(home).join(rest),
+                None => PathBuf::from(relative),
+            },
+            None => PathBuf::from(relative),
+        };
+        clean(&self.working_dir.join(expanded))
+    }
+}
+
+/// Removes `.` and resolves `..` without touching the file system.
+pub fn clean(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Reads the whole merged document into a project.
+pub fn project(ctx: &mut Ctx, tree: &Tree, active_profiles: &[String]) -> Project {
+    let root = DocPath::root();
+    let mut project = Project {
+        name: ctx.project.to_owned(),
+        working_dir: ctx.working_dir.to_path_buf(),
+        config_files: Vec::new(),
+        services: BTreeMap::new(),
+        networks: BTreeMap::new(),
+        volumes: BTreeMap::new(),
+        secrets: BTreeMap::new(),
+        configs: BTreeMap::new(),
+        disabled_services: BTreeMap::new(),
+    };
+    let Some(top) = ctx.object(tree, &root) else {
+        return project;
+    };
+    for (key, value) in top {
+        let path = root.key(key);
+        match key.as_str() {
+            "version" | "name" => {}
+            "services" => {
+                if let Some(services) = ctx.object(value, &path) {
+                    for (name, body) in services {
+                        let spath = path.key(name);
+                        if !valid_service_name(name) {
+                            ctx.error(&spath, format!("{name:?} is not a valid service name (letters, digits, '.', '_', '-')"));
+                            continue;
+                        }
+                        let service = service(ctx, body, &spath);
+                        let enabled = service.profiles.is_empty()
+                            || service.profiles.iter().any(|p| active_profiles.contains(p))
+                            || active_profiles.iter().any(|p| p == "*");
+                        if enabled {
+                            project.services.insert(name.clone(), service);
+                        } else {
+                            project.disabled_services.insert(name.clone(), service);
+                        }
+                    }
+                }
+            }
+            "networks" => project.networks = section(ctx, value, &path, network),
+            "volumes" => project.volumes = section(ctx, value, &path, volume),
+            "secrets" => project.secrets = section(ctx, value, &path, file_object),
+            "configs" => project.configs = section(ctx, value, &path, file_object),
+            k if k.starts_with("x-") => {}
+            "include" => ctx.warn(&path, "include is not supported yet; ignored"),
+            other => ctx.warn(&path, format!("unknown top-level key {other:?}; ignored")),
+        }
+    }
+    if project.services.is_empty() && project.disabled_services.is_empty() {
+        ctx.error(&root.key("services"), "the project defines no services");
+    }
+    // Every project has a default network, as in Compose.
+    let uses_default = project
+        .services
+        .values()
+        .any(|s| s.networks.contains_key("default"));
+    if uses_default && !project.networks.contains_key("default") {
+        project.networks.insert(
+            "default".into(),
+            Network {
+                name: format!("{}_default", ctx.project),
+                ..Network::default()
+            },
+        );
+    }
+    if ctx.legacy {
+        // The v1 format named volumes without declaring them.
+        for s in project.services.values() {
+            for m in &s.volumes {
+                if let (MountKind::Volume, Some(source)) = (m.kind, &m.source) {
+                    project
+                        .volumes
+                        .entry(source.clone())
+                        .or_insert_with(|| Volume {
+                            name: format!("{}_{source}", ctx.project),
+                            ..Volume::default()
+                        });
+                }
+            }
+        }
+    }
+    project
+}
+
+fn valid_service_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+fn section<T>(
+    ctx: &mut Ctx,
+    value: &Tree,
+    path: &DocPath,
+    read: fn(&mut Ctx, &str, &Tree, &DocPath) -> Option<T>,
+) -> BTreeMap<String, T> {
+    let mut out = BTreeMap::new();
+    if value.is_null() {
+        return out;
+    }
+    if let Some(entries) = ctx.object(value, path) {
+        for (key, body) in entries {
+            if let Some(item) = read(ctx, key, body, &path.key(key)) {
+                out.insert(key.clone(), item);
+            }
+        }
+    }
+    out
+}
+
+/// `external: true` or the legacy `external: {name: x}`; returns (external, legacy name).
+fn external(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> (bool, Option<String>) {
+    match v {
+        Tree::Object(m) => (
+            true,
+            m.get("name").and_then(Tree::as_str).map(str::to_owned),
+        ),
+        other => (ctx.bool(other, path).unwrap_or(false), None),
+    }
+}
+
+fn network(ctx: &mut Ctx, key: &str, body: &Tree, path: &DocPath) -> Option<Network> {
+    let mut n = Network::default();
+    let mut name = None;
+    if !body.is_null() {
+        for (k, v) in ctx.object(body, path)? {
+            let p = path.key(k);
+            match k.as_str() {
+                "name" => name = ctx.string(v, &p),
+                "driver" => n.driver = ctx.string(v, &p),
+                "driver_opts" => n.driver_opts = ctx.labels(v, &p),
+                "external" => {
+                    let (ext, legacy_name) = external(ctx, v, &p);
+                    n.external = ext;
+                    name = name.or(legacy_name);
+                }
+                "internal" => n.internal = ctx.bool(v, &p).unwrap_or(false),
+                "attachable" => n.attachable = ctx.bool(v, &p).unwrap_or(false),
+                "labels" => n.labels = ctx.labels(v, &p),
+                "ipam" | "enable_ipv4" | "enable_ipv6" => {
+                    ctx.warn(&p, format!("{k} is not supported yet; ignored"))
+                }
+                x if x.starts_with("x-") => {}
+                other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
+            }
+        }
+    }
+    n.name = name.unwrap_or_else(|| {
+        if n.external {
+            key.to_owned()
+        } else {
+            format!("{}_{key}", ctx.project)
+        }
+    });
+    Some(n)
+}
+
+fn volume(ctx: &mut Ctx, key: &str, body: &Tree, path: &DocPath) -> Option<Volume> {
+    let mut vol = Volume::default();
+    let mut name = None;
+    if !body.is_null() {
+        for (k, v) in ctx.object(body, path)? {
+            let p = path.key(k);
+            match k.as_str() {
+                "name" => name = ctx.string(v, &p),
+                "driver" => vol.driver = ctx.string(v, &p),
+                "driver_opts" => vol.driver_opts = ctx.labels(v, &p),
+                "external" => {
+                    let (ext, legacy_name) = external(ctx, v, &p);
+                    vol.external = ext;
+                    name = name.or(legacy_name);
+                }
+                "labels" => vol.labels = ctx.labels(v, &p),
+                x if x.starts_with("x-") => {}
+                other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
+            }
+        }
+    }
+    vol.name = name.unwrap_or_else(|| {
+        if vol.external {
+            key.to_owned()
+        } else {
+            format!("{}_{key}", ctx.project)
+        }
+    });
+    Some(vol)
+}
+
+fn file_object(ctx: &mut Ctx, key: &str, body: &Tree, path: &DocPath) -> Option<FileObject> {
+    let mut obj = FileObject::default();
+    let mut name = None;
+    for (k, v) in ctx.object(body, path)? {
+        let p = path.key(k);
+        match k.as_str() {
+            "name" => name = ctx.string(v, &p),
+            "file" => obj.file = ctx.string(v, &p).map(|f| ctx.absolute(&f)),
+            "environment" => obj.environment = ctx.string(v, &p),
+            "content" => obj.content = ctx.string(v, &p),
+            "external" => {
+                let (ext, legacy_name) = external(ctx, v, &p);
+                obj.external = ext;
+                name = name.or(legacy_name);
+            }
+            "labels" | "driver" | "driver_opts" | "template_driver" => {}
+            x if x.starts_with("x-") => {}
+            other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
+        }
+    }
+    let sources = [
+        obj.file.is_some(),
+        obj.environment.is_some(),
+        obj.content.is_some(),
+        obj.external,
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if sources != 1 {
+        ctx.error(
+            path,
+            "give exactly one of file, environment, content or external",
+        );
+    }
+    obj.name = name.unwrap_or_else(|| {
+        if obj.external {
+            key.to_owned()
+        } else {
+            format!("{}_{key}", ctx.project)
+        }
+    });
+    Some(obj)
+}
+
+/// Reads one service.
+pub fn service(ctx: &mut Ctx, body: &Tree, path: &DocPath) -> Service {
+    let mut s = Service {
+        pull_policy: "missing".into(),
+        ..Service::default()
+    };
+    if body.is_null() {
+        ctx.error(path, "the service is empty: give it an image or a build");
+        return s;
+    }
+    let Some(map) = ctx.object(body, path) else {
+        return s;
+    };
+    let mut env_files: Vec<(PathBuf, bool, DocPath)> = Vec::new();
+    let mut scale = None;
+    for (key, v) in map {
+        let p = path.key(key);
+        match key.as_str() {
+            "build" => s.build = build(ctx, v, &p),
+            "image" => {
+                s.image = ctx.string(v, &p);
+                if let Some(image) = &s.image {
+                    check_image(ctx, image, &p);
+                }
+            }
+            "container_name" => s.container_name = ctx.string(v, &p),
+            "command" => s.command = ctx.command(v, &p),
+            "entrypoint" => s.entrypoint = ctx.command(v, &p),
+            "environment" => s.environment = ctx.vars(v, &p),
+            "env_file" => env_files = env_file_list(ctx, v, &p),
+            "ports" => s.ports = port_list(ctx, v, &p),
+            "expose" => {
+                s.expose = ctx.strings(v, &p, false);
+                for (i, e) in s.expose.iter().enumerate() {
+                    if !valid_expose(e) {
+                        let msg = format!("{e:?} is not a port or a port range");
+                        ctx.error(&p.index(i), msg);
+                    }
+                }
+            }
+            "links" => {
+                s.links = ctx
+                    .strings(v, &p, false)
+                    .into_iter()
+                    .map(|l| match l.split_once(':') {
+                        Some((svc, alias)) => Link {
+                            service: svc.to_owned(),
+                            alias: alias.to_owned(),
+                        },
+                        None => Link {
+                            service: l.clone(),
+                            alias: l,
+                        },
+                    })
+                    .collect()
+            }
+            "volumes" => s.volumes = mounts(ctx, v, &p),
+            "volumes_from" => s.volumes_from = ctx.strings(v, &p, false),
+            "networks" => s.networks = service_networks(ctx, v, &p),
+            "depends_on" => s.depends_on = depends_on(ctx, v, &p),
+            "healthcheck" => s.healthcheck = healthcheck(ctx, v, &p),
+            "restart" => s.restart = restart(ctx, v, &p),
+            "labels" => s.labels = ctx.labels(v, &p),
+            "user" => s.user = ctx.scalar(v, &p),
+            "working_dir" => s.working_dir = ctx.string(v, &p),
+            "hostname" => s.hostname = ctx.string(v, &p),
+            "stop_signal" => s.stop_signal = ctx.string(v, &p),
+            "stop_grace_period" => s.stop_grace_period = ctx.duration(v, &p),
+            "profiles" => s.profiles = ctx.strings(v, &p, false),
+            "deploy" => s.deploy = deploy(ctx, v, &p),
+            "scale" => scale = ctx.uint(v, &p),
+            "pull_policy" => s.pull_policy = pull_policy(ctx, v, &p).unwrap_or(s.pull_policy),
+            "init" => s.init = ctx.bool(v, &p),
+            "tty" => s.tty = ctx.bool(v, &p).unwrap_or(false),
+            "stdin_open" => s.stdin_open = ctx.bool(v, &p).unwrap_or(false),
+            "read_only" => s.read_only = ctx.bool(v, &p).unwrap_or(false),
+            "cap_add" => s.cap_add = ctx.strings(v, &p, false),
+            "cap_drop" => s.cap_drop = ctx.strings(v, &p, false),
+            "extra_hosts" => s.extra_hosts = extra_hosts(ctx, v, &p),
+            "secrets" => s.secrets = object_refs(ctx, v, &p),
+            "configs" => s.configs = object_refs(ctx, v, &p),
+            x if x.starts_with("x-") => {}
+            x if UNSUPPORTED_SERVICE_KEYS.contains(&x) => ctx.warn(
+                &p,
+                format!("{x} is not supported by this orchestrator yet; ignored"),
+            ),
+            other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
+        }
+    }
+    if let Some(n) = scale {
+        let deploy = s.deploy.get_or_insert_with(Deploy::default);
+        match deploy.replicas {
+            Some(r) if u64::from(r) != n => ctx.error(
+                &path.key("scale"),
+                format!("scale ({n}) and deploy.replicas ({r}) disagree"),
+            ),
+            _ => deploy.replicas = Some(n as u32),
+        }
+    }
+    // `NAME` without a value takes the shell's value, as `docker run -e NAME` does.
+    for (name, value) in s.environment.iter_mut() {
+        if value.is_none() {
+            *value = ctx.env.get(name);
+        }
+    }
+    for (file, required, p) in env_files {
+        if !file.exists() && !required {
+            continue;
+        }
+        let env = ctx.env;
+        match read_env_file(&file, &|n| env.get(n)) {
+            Ok(vars) => {
+                for (k, v) in vars {
+                    s.environment.entry(k).or_insert(Some(v));
+                }
+            }
+            Err(e) => ctx.error(&p, e),
+        }
+    }
+    if s.networks.is_empty() {
+        s.networks
+            .insert("default".into(), ServiceNetwork::default());
+    }
+    s
+}
+
+fn check_image(ctx: &mut Ctx, image: &str, path: &DocPath) {
+    if image.is_empty() || image.chars().any(char::is_whitespace) {
+        ctx.error(path, format!("{image:?} is not an image reference"));
+    }
+}
+
+fn valid_expose(e: &str) -> bool {
+    let ports = e.split_once('/').map_or(e, |(p, proto)| {
+        if matches!(proto, "tcp" | "udp" | "sctp") {
+            p
+        } else {
+            ""
+        }
+    });
+    let ok = |p: &str| p.parse::<u16>().is_ok_and(|n| n > 0);
+    match ports.split_once('-') {
+        Some((a, b)) => ok(a) && ok(b),
+        None => ok(ports),
+    }
+}
+
+fn build(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Build> {
+    let mut b = Build {
+        dockerfile: "Dockerfile".into(),
+        ..Build::default()
+    };
+    let mut context = ".".to_owned();
+    match v {
+        Tree::String(s) => context = s.clone(),
+        Tree::Object(m) => {
+            for (k, val) in m {
+                let p = path.key(k);
+                match k.as_str() {
+                    "context" => context = ctx.string(val, &p).unwrap_or(context),
+                    "dockerfile" => b.dockerfile = ctx.string(val, &p).unwrap_or(b.dockerfile),
+                    "args" => b.args = ctx.vars(val, &p),
+                    "target" => b.target = ctx.string(val, &p),
+                    "labels" => b.labels = ctx.labels(val, &p),
+                    x if x.starts_with("x-") => {}
+                    "cache_from"
+                    | "cache_to"
+                    | "network"
+                    | "shm_size"
+                    | "ssh"
+                    | "secrets"
+                    | "platforms"
+                    | "tags"
+                    | "extra_hosts"
+                    | "no_cache"
+                    | "pull"
+                    | "additional_contexts"
+                    | "dockerfile_inline"
+                    | "isolation"
+                    | "privileged"
+                    | "ulimits"
+                    | "entitlements"
+                    | "provenance"
+                    | "sbom" => ctx.warn(
+                        &p,
+                        format!("build.{k} is not supported by this orchestrator yet; ignored"),
+                    ),
+                    other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
+                }
+            }
+        }
+        other => {
+            ctx.expected(path, "a path or a mapping", other);
+            return None;
+        }
+    }
+    let remote = ["http://", "https://", "git://", "git@", "github.com/"]
+        .iter()
+        .any(|prefix| context.starts_with(prefix));
+    b.context = if remote {
+        PathBuf::from(&context)
+    } else {
+        let dir = ctx.absolute(&context);
+        if !dir.is_dir() {
+            ctx.error(
+                &path.key("context"),
+                format!("the build context {} is not a directory", dir.display()),
+            );
+        }
+        dir
+    };
+    // `args: [NAME]` takes the shell's value.
+    for (name, value) in b.args.iter_mut() {
+        if value.is_none() {
+            *value = ctx.env.get(name);
+        }
+    }
+    Some(b)
+}
+
+fn env_file_list(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Vec<(PathBuf, bool, DocPath)> {
+    let items: Vec<(usize, &Tree)> = match v {
+        Tree::Array(items) => items.iter().enumerate().collect(),
+        single => vec![(0, single)],
+    };
+    let mut out = Vec::new();
+    for (i, item) in items {
+        let p = if v.is_array() {
+            path.index(i)
+        } else {
+            path.clone()
+        };
+        match item {
+            Tree::String(s) => out.push((ctx.absolute(s), true, p)),
+            Tree::Object(m) => {
+                let Some(file) = m.get("path").and_then(Tree::as_str) else {
+                    ctx.error(&p, "an env_file entry needs a path");
+                    continue;
+                };
+                let required = match m.get("required") {
+                    Some(r) => ctx.bool(r, &p.key("required")).unwrap_or(true),
+                    None => true,
+                };
+                out.push((ctx.absolute(file), required, p));
+            }
+            other => ctx.expected(&p, "a path", other),
+        }
+    }
+    out
+}
+
+fn port_list(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Vec<Port> {
+    let Tree::Array(items) = v else {
+        ctx.expected(path, "a list of ports", v);
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match ports::parse(item) {
+            Ok(p) => out.extend(p),
+            Err(e) => ctx.error(&path.index(i), e),
+        }
+    }
+    out
+}
+
+fn mounts(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Vec<Mount> {
+    let Tree::Array(items) = v else {
+        ctx.expected(path, "a list of volumes", v);
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let p = path.index(i);
+        let mount = match item {
+            Tree::String(s) => short_mount(ctx, s),
+            Tree::Object(m) => long_mount(ctx, m),
+            other => Err(format!(
+                "expected a string or a mapping, got {}",
+                kind(other)
+            )),
+        };
+        match mount {
+            Ok(m) if !m.target.starts_with('/') => ctx.error(
+                &p,
+                format!("the container path {:?} must be absolute", m.target),
+            ),
+            Ok(m) => {
+                if out.iter().any(|o: &Mount| o.target == m.target) {
+                    ctx.error(&p, format!("{} is mounted twice", m.target));
+                }
+                out.push(m)
+            }
+            Err(e) => ctx.error(&p, e),
+        }
+    }
+    out
+}
+
+fn is_host_path(source: &str) -> bool {
+    source.starts_with('/') || source.starts_with('.') || source.starts_with('~')
+}
+
+fn short_mount(ctx: &mut Ctx, spec: &str) -> Result<Mount, String> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let (source, target, mode) = match parts.as_slice() {
+        [target] => (None, *target, ""),
+        [source, target] => (Some(*source), *target, ""),
+        [source, target, mode] => (Some(*source), *target, *mode),
+        _ => {
+            return Err(format!(
+                "bad volume spec {spec:?}: expected [SOURCE:]TARGET[:MODE]"
+            ))
+        }
+    };
+    let mut read_only = false;
+    for option in mode.split(',').filter(|o| !o.is_empty()) {
+        match option {
+            "ro" => read_only = true,
+            "rw" | "z" | "Z" | "nocopy" | "consistent" | "cached" | "delegated" | "shared"
+            | "slave" | "private" | "rshared" | "rslave" | "rprivate" => {}
+            other => return Err(format!("bad volume spec {spec:?}: unknown mode {other:?}")),
+        }
+    }
+    Ok(match source {
+        None => Mount {
+            kind: MountKind::Volume,
+            source: None,
+            target: target.to_owned(),
+            read_only,
+        },
+        Some("") => return Err(format!("bad volume spec {spec:?}: empty source")),
+        Some(s) if is_host_path(s) => Mount {
+            kind: MountKind::Bind,
+            source: Some(ctx.absolute(s).display().to_string()),
+            target: target.to_owned(),
+            read_only,
+        },
+        Some(s) => Mount {
+            kind: MountKind::Volume,
+            source: Some(s.to_owned()),
+            target: target.to_owned(),
+            read_only,
+        },
+    })
+}
+
+fn long_mount(ctx: &mut Ctx, m: &Map<String, Tree>) -> Result<Mount, String> {
+    let kind = match m.get("type").and_then(Tree::as_str) {
+        Some("volume") => MountKind::Volume,
+        Some("bind") => MountKind::Bind,
+        Some("tmpfs") => MountKind::Tmpfs,
+        Some(other) => {
+            return Err(format!(
+                "unknown volume type {other:?} (volume, bind or tmpfs)"
+            ))
+        }
+        None => return Err("a long-syntax volume needs a type".into()),
+    };
+    let target = m
+        .get("target")
+        .and_then(Tree::as_str)
+        .ok_or("a long-syntax volume needs a target")?
+        .to_owned();
+    let source = m.get("source").and_then(Tree::as_str).map(str::to_owned);
+    let source = match (kind, source) {
+        (MountKind::Bind, None) => return Err("a bind mount needs a source".into()),
+        (MountKind::Bind, Some(s)) => Some(ctx.absolute(&s).display().to_string()),
+        (MountKind::Tmpfs, _) => None,
+        (MountKind::Volume, s) => s.filter(|s| !s.is_empty()),
+    };
+    let read_only = matches!(m.get("read_only"), Some(Tree::Bool(true)));
+    Ok(Mount {
+        kind,
+        source,
+        target,
+        read_only,
+    })
+}
+
+fn service_networks(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> BTreeMap<String, ServiceNetwork> {
+    let mut out = BTreeMap::new();
+    match v {
+        Tree::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if let Some(name) = ctx.string(item, &path.index(i)) {
+                    out.insert(name, ServiceNetwork::default());
+                }
+            }
+        }
+        Tree::Object(m) => {
+            for (name, body) in m {
+                let p = path.key(name);
+                let mut net = ServiceNetwork::default();
+                if let Tree::Object(opts) = body {
+                    for (k, val) in opts {
+                        match k.as_str() {
+                            "aliases" => net.aliases = ctx.strings(val, &p.key(k), false),
+                            "ipv4_address" => net.ipv4_address = ctx.string(val, &p.key(k)),
+                            "ipv6_address" | "link_local_ips" | "priority" | "mac_address"
+                            | "driver_opts" | "gw_priority" | "interface_name" => {
+                                ctx.warn(&p.key(k), format!("{k} is not supported yet; ignored"))
+                            }
+                            other => ctx.warn(&p.key(k), format!("unknown key {other:?}; ignored")),
+                        }
+                    }
+                } else if !body.is_null() {
+                    ctx.expected(&p, "a mapping", body);
+                }
+                out.insert(name.clone(), net);
+            }
+        }
+        other => ctx.expected(path, "a list or a mapping of networks", other),
+    }
+    out
+}
+
+fn depends_on(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> BTreeMap<String, Dependency> {
+    let started = || Dependency {
+        condition: Condition::ServiceStarted,
+        restart: false,
+        required: true,
+    };
+    let mut out = BTreeMap::new();
+    match v {
+        Tree::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if let Some(name) = ctx.string(item, &path.index(i)) {
+                    out.insert(name, started());
+                }
+            }
+        }
+        Tree::Object(m) => {
+            for (name, body) in m {
+                let p = path.key(name);
+                let mut dep = started();
+                if let Tree::Object(opts) = body {
+                    for (k, val) in opts {
+                        let kp = p.key(k);
+                        match k.as_str() {
+                            "condition" => match val.as_str() {
+                                Some("service_started") => dep.condition = Condition::ServiceStarted,
+                                Some("service_healthy") => dep.condition = Condition::ServiceHealthy,
+                                Some("service_completed_successfully") => {
+                                    dep.condition = Condition::ServiceCompletedSuccessfully
+                                }
+                                _ => ctx.error(&kp, "condition must be service_started, service_healthy or service_completed_successfully"),
+                            },
+                            "restart" => dep.restart = ctx.bool(val, &kp).unwrap_or(false),
+                            "required" => dep.required = ctx.bool(val, &kp).unwrap_or(true),
+                            other => ctx.warn(&kp, format!("unknown key {other:?}; ignored")),
+                        }
+                    }
+                } else if !body.is_null() {
+                    ctx.expected(&p, "a mapping", body);
+                }
+                out.insert(name.clone(), dep);
+            }
+        }
+        other => ctx.expected(path, "a list or a mapping of services", other),
+    }
+    out
+}
+
+fn healthcheck(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Healthcheck> {
+    let m = ctx.object(v, path)?;
+    let mut h = Healthcheck {
+        test: Vec::new(),
+        interval: Duration::from_secs(30),
+        timeout: Duration::from_secs(30),
+        retries: 3,
+        start_period: Duration::ZERO,
+        start_interval: None,
+    };
+    let mut disable = false;
+    for (k, val) in m {
+        let p = path.key(k);
+        match k.as_str() {
+            "test" => {
+                h.test = match val {
+                    Tree::String(s) => vec!["CMD-SHELL".into(), s.clone()],
+                    Tree::Array(_) => {
+                        let words = ctx.strings(val, &p, false);
+                        if !matches!(
+                            words.first().map(String::as_str),
+                            Some("CMD" | "CMD-SHELL" | "NONE")
+                        ) {
+                            ctx.error(&p, "a test list starts with CMD, CMD-SHELL or NONE");
+                        }
+                        words
+                    }
+                    other => {
+                        ctx.expected(&p, "a string or a list", other);
+                        Vec::new()
+                    }
+                }
+            }
+            "interval" => h.interval = ctx.duration(val, &p).unwrap_or(h.interval),
+            "timeout" => h.timeout = ctx.duration(val, &p).unwrap_or(h.timeout),
+            "start_period" => h.start_period = ctx.duration(val, &p).unwrap_or(h.start_period),
+            "start_interval" => h.start_interval = ctx.duration(val, &p),
+            "retries" => h.retries = ctx.uint(val, &p).unwrap_or(3) as u32,
+            "disable" => disable = ctx.bool(val, &p).unwrap_or(false),
+            other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
+        }
+    }
+    if disable {
+        h.test = vec!["NONE".into()];
+    } else if h.test.is_empty() {
+        ctx.error(path, "a healthcheck needs a test (or disable: true)");
+    }
+    Some(h)
+}
+
+fn restart(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<String> {
+    let policy = match v {
+        Tree::Bool(false) => "no".to_owned(),
+        other => ctx.string(other, path)?,
+    };
+    let valid = match policy.split_once(':') {
+        Some(("on-failure", n)) => n.parse::<u32>().is_ok(),
+        Some(_) => false,
+        None => matches!(
+            policy.as_str(),
+            "no" | "always" | "on-failure" | "unless-stopped"
+        ),
+    };
+    if !valid {
+        ctx.error(
+            path,
+            format!(
+                "{policy:?} is not a restart policy (no, always, on-failure[:N], unless-stopped)"
+            ),
+        );
+        return None;
+    }
+    Some(policy)
+}
+
+fn pull_policy(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<String> {
+    let policy = ctx.string(v, path)?;
+    match policy.as_str() {
+        "always" | "never" | "missing" | "build" | "daily" | "weekly" => Some(policy),
+        "if_not_present" => Some("missing".into()),
+        other => {
+            ctx.error(
+                path,
+                format!("{other:?} is not a pull policy (always, never, missing, build)"),
+            );
+            None
+        }
+    }
+}
+
+fn deploy(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Deploy> {
+    let m = ctx.object(v, path)?;
+    let mut d = Deploy::default();
+    for (k, val) in m {
+        let p = path.key(k);
+        match k.as_str() {
+            "replicas" => d.replicas = ctx.uint(val, &p).map(|n| n as u32),
+            "resources" => {
+                if let Some(r) = ctx.object(val, &p) {
+                    for (rk, rv) in r {
+                        let rp = p.key(rk);
+                        match rk.as_str() {
+                            "limits" => d.resources.limits = resource_set(ctx, rv, &rp),
+                            "reservations" => d.resources.reservations = resource_set(ctx, rv, &rp),
+                            other => ctx.warn(&rp, format!("unknown key {other:?}; ignored")),
+                        }
+                    }
+                }
+            }
+            "mode" | "placement" | "restart_policy" | "update_config" | "rollback_config"
+            | "labels" | "endpoint_mode" => ctx.warn(
+                &p,
+                format!("deploy.{k} applies to Swarm mode only; ignored on a single engine"),
+            ),
+            other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
+        }
+    }
+    Some(d)
+}
+
+fn resource_set(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<ResourceSet> {
+    let m = ctx.object(v, path)?;
+    let mut r = ResourceSet::default();
+    for (k, val) in m {
+        let p = path.key(k);
+        match k.as_str() {
+            "cpus" => {
+                r.cpus = match val {
+                    Tree::Number(n) => n.as_f64(),
+                    Tree::String(s) => s.parse().ok(),
+                    _ => None,
+                };
+                if r.cpus.is_none_or(|c| c <= 0.0) {
+                    ctx.error(&p, "cpus must be a positive number, e.g. 0.5");
+                }
+            }
+            "memory" => {
+                let text = ctx.scalar(val, &p);
+                r.memory = text.and_then(|t| parse_bytes(&t).map_err(|e| ctx.error(&p, e)).ok());
+            }
+            "pids" => r.pids = ctx.uint(val, &p).map(|n| n as i64),
+            "devices" | "generic_resources" => {
+                ctx.warn(&p, format!("{k} is not supported yet; ignored"))
+            }
+            other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
+        }
+    }
+    Some(r)
+}
+
+fn extra_hosts(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Vec<String> {
+    let pairs: Vec<(String, String, DocPath)> = match v {
+        Tree::Object(m) => m
+            .iter()
+            .filter_map(|(host, ip)| {
+                let p = path.key(host);
+                ctx.scalar(ip, &p).map(|ip| (host.clone(), ip, p))
+            })
+            .collect(),
+        Tree::Array(_) => ctx
+            .strings(v, path, false)
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, entry)| {
+                let split = entry.split_once('=').or_else(|| entry.split_once(':'));
+                match split {
+                    Some((h, ip)) => Some((h.to_owned(), ip.to_owned(), path.index(i))),
+                    None => {
+                        ctx.error(&path.index(i), format!("{entry:?} is not HOST=IP"));
+                        None
+                    }
+                }
+            })
+            .collect(),
+        other => {
+            ctx.expected(path, "a list or a mapping", other);
+            Vec::new()
+        }
+    };
+    pairs
+        .into_iter()
+        .filter_map(|(host, ip, p)| {
+            let ip = ip.trim_start_matches('[').trim_end_matches(']').to_owned();
+            if ip != "host-gateway" && ip.parse::<std::net::IpAddr>().is_err() {
+                ctx.error(&p, format!("{ip:?} is not an IP address"));
+                return None;
+            }
+            Some(format!("{host}:{ip}"))
+        })
+        .collect()
+}
+
+fn object_refs(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Vec<String> {
+    let Tree::Array(items) = v else {
+        ctx.expected(path, "a list", v);
+        return Vec::new();
+    };
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| match item {
+            Tree::String(s) => Some(s.clone()),
+            Tree::Object(m) => m
+                .get("source")
+                .and_then(Tree::as_str)
+                .map(str::to_owned)
+                .or_else(|| {
+                    ctx.error(&path.index(i), "needs a source");
+                    None
+                }),
+            other => {
+                ctx.expected(&path.index(i), "a name or a mapping", other);
+                None
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,348 @@
+//! The one module that speaks YAML. `serde_yaml` is archived upstream, so nothing else in the
+//! crate names it: documents come out of here as [`Tree`] values (JSON-shaped, order kept) and
+//! go back in as text; source positions are found here too.
+
+use serde::{
+    de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor},
+    Serialize,
+};
+use serde_json::{Map, Value as Tree};
+
+use super::diag::{Location, PathSeg};
+
+/// Why a document is not YAML we can read.
+#[derive(Debug, Clone)]
+pub struct SyntaxError {
+    pub message: String,
+    pub location: Option<Location>,
+}
+
+/// Parses one YAML document into a tree: anchors and aliases resolved, `<<` merge keys applied,
+/// keys made strings. An empty document is an empty mapping.
+pub fn parse(text: &str) -> Result<Tree, SyntaxError> {
+    let mut value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| SyntaxError {
+        location: e.location().map(|l| Location {
+            line: l.line(),
+            column: l.column(),
+        }),
+        message: strip_position(&e.to_string()),
+    })?;
+    value.apply_merge().map_err(|e| SyntaxError {
+        location: None,
+        message: format!("bad merge key (<<): {}", strip_position(&e.to_string())),
+    })?;
+    Ok(match value {
+        serde_yaml::Value::Null => Tree::Object(Map::new()),
+        other => to_tree(other),
+    })
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn to_tree(value: serde_yaml::Value) -> Tree {
+    use serde_yaml::Value as Y;
+    match value {
+        Y::Null => Tree::Null,
+        Y::Bool(b) => Tree::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Tree::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Tree::from(u)
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Tree::Number)
+                    .unwrap_or_else(|| Tree::String(n.to_string()))
+            }
+        }
+        Y::String(s) => Tree::String(s),
+        Y::Sequence(items) => Tree::Array(items.into_iter().map(to_tree).collect()),
+        Y::Mapping(map) => Tree::Object(
+            map.into_iter()
+                .map(|(k, v)| (key_string(k), to_tree(v)))
+                .collect(),
+        ),
+        Y::Tagged(tagged) => to_tree(tagged.value),
+    }
+}
+
+fn key_string(key: serde_yaml::Value) -> String {
+    use serde_yaml::Value as Y;
+    match key {
+        Y::String(s) => s,
+        Y::Null => "null".into(),
+        Y::Bool(b) => b.to_string(),
+        Y::Number(n) => n.to_string(),
+        other => serde_yaml::to_string(&other)
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+    }
+}
+
+/// Writes any serializable value as a YAML document.
+pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
+    serde_yaml::to_string(value).map_err(|e| e.to_string())
+}
+
+/// Finds where the node at `path` starts in `text`, or where its nearest present ancestor
+/// starts. Walks the document with serde_yaml and stops with an error at the node, which
+/// serde_yaml stamps with its position.
+pub fn locate(text: &str, path: &[PathSeg]) -> Option<Location> {
+    for len in (1..=path.len()).rev() {
+        let seed = Locator { path: &path[..len] };
+        let de = serde_yaml::Deserializer::from_str(text);
+        if let Err(e) = seed.deserialize(de) {
+            if e.to_string().contains(FOUND) {
+                if let Some(l) = e.location() {
+                    return Some(Location {
+                        line: l.line(),
+                        column: l.column(),
+                    });
+                }
+            }
+        }
+    }
+    None
+}
+
+const FOUND: &str = "\u{0}found";
+
+struct Locator<'p> {
+    path: &'p [PathSeg],
+}
+
+impl<'de> DeserializeSeed<'de> for Locator<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        if self.path.is_empty() {
+            // Fail inside the node's own visit, so serde_yaml stamps the node's position.
+            return de.deserialize_any(Found);
+        }
+        de.deserialize_any(self)
+    }
+}
+
+/// Refuses the list entry that stands for `key` (`key`, `key=value` or `key:value`).
+struct Entry<'k> {
+    key: &'k str,
+}
+
+impl<'de> DeserializeSeed<'de> for Entry<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Entry<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list entry")
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
+        let rest = s.strip_prefix(self.key);
+        match rest {
+            Some("") => Err(E::custom(FOUND)),
+            Some(r) if r.starts_with('=') || r.starts_with(':') => Err(E::custom(FOUND)),
+            _ => Ok(()),
+        }
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// Refuses whatever node it is given.
+struct Found;
+
+macro_rules! refuse {
+    ($($method:ident($($ty:ty)?)),*) => {$(
+        fn $method<E: de::Error>(self $(, _: $ty)?) -> Result<(), E> {
+            Err(E::custom(FOUND))
+        }
+    )*};
+}
+
+impl<'de> Visitor<'de> for Found {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("the node being located")
+    }
+
+    refuse!(
+        visit_bool(bool),
+        visit_i64(i64),
+        visit_u64(u64),
+        visit_f64(f64),
+        visit_str(&str),
+        visit_unit(),
+        visit_none()
+    );
+
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(de::Error::custom(FOUND))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(de::Error::custom(FOUND))
+    }
+}
+
+impl<'de> Visitor<'de> for Locator<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML node")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let PathSeg::Key(wanted) = &self.path[0] else {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(());
+        };
+        while let Some(key) = map.next_key::<serde_yaml::Value>()? {
+            if key_string(key) == *wanted {
+                return map.next_value_seed(Locator {
+                    path: &self.path[1..],
+                });
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let wanted = match &self.path[0] {
+            PathSeg::Index(i) => *i,
+            // A list that merging turned into a mapping (`[A=1]`, `[db]`): find the entry.
+            PathSeg::Key(key) => {
+                while seq.next_element_seed(Entry { key })?.is_some() {}
+                return Ok(());
+            }
+        };
+        let mut index = 0;
+        loop {
+            if index == wanted {
+                return seq
+                    .next_element_seed(Locator {
+                        path: &self.path[1..],
+                    })
+                    .map(|_| ());
+            }
+            if seq.next_element::<IgnoredAny>()?.is_none() {
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(k: &str) -> PathSeg {
+        PathSeg::Key(k.into())
+    }
+
+    #[test]
+    fn nodes_are_located_by_path() {
+        let text = "services:\n  app:\n    image: x\n    ports:\n      - \"80\"\n      - 90:90\n";
+        let at = |path: &[PathSeg]| locate(text, path).map(|l| (l.line, l.column));
+        assert_eq!(
+            at(&[key("services"), key("app"), key("image")]),
+            Some((3, 12))
+        );
+        assert_eq!(
+            at(&[key("services"), key("app"), key("ports"), PathSeg::Index(1)]),
+            Some((6, 9))
+        );
+        // An entry of a list that merging made a mapping is found by its name.
+        let text2 = "services:\n  app:\n    depends_on: [db, cache]\n";
+        assert_eq!(
+            locate(
+                text2,
+                &[key("services"), key("app"), key("depends_on"), key("cache")]
+            )
+            .map(|l| (l.line, l.column)),
+            Some((3, 22))
+        );
+        // A path that is not in the text points at its nearest ancestor.
+        assert_eq!(
+            at(&[key("services"), key("app"), key("user")]),
+            Some((3, 5))
+        );
+    }
+
+    #[test]
+    fn merge_keys_and_anchors_are_applied() {
+        let tree =
+            parse("x-base: &base\n  a: 1\nservices:\n  s:\n    <<: *base\n    b: 2\n").unwrap();
+        assert_eq!(tree["services"]["s"], serde_json::json!({"a": 1, "b": 2}));
+    }
+
+    #[test]
+    fn syntax_errors_carry_a_position() {
+        let err = parse("services:\n  app: [unclosed\n").unwrap_err();
+        assert!(err.location.is_some());
+        assert!(!err.message.contains(" at line "), "{}", err.message);
+    }
+
+    #[test]
+    fn an_empty_document_is_an_empty_mapping() {
+        assert_eq!(parse("").unwrap(), serde_json::json!({}));
+        assert_eq!(parse("# nothing\n").unwrap(), serde_json::json!({}));
+    }
+}
