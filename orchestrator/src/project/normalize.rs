@@ -509,8 +509,7 @@ pub fn service(ctx: &mut Ctx, body: &Tree, path: &DocPath) -> Service {
         ..Service::default()
     };
     if body.is_null() {
-        ctx.error(path, "the service is empty: give it an image or a build");
-        return s;
+        return s; // reported by validation: neither an image nor a build
     }
     let Some(map) = ctx.object(body, path) else {
         return s;
@@ -522,10 +521,15 @@ pub fn service(ctx: &mut Ctx, body: &Tree, path: &DocPath) -> Service {
         match key.as_str() {
             "build" => s.build = build(ctx, v, &p),
             "image" => {
-                s.image = ctx.string(v, &p);
-                if let Some(image) = &s.image {
-                    check_image(ctx, image, &p);
-                }
+                // An image that breaks its rule is reported here; keeping a value spares the
+                // user a second error saying the service has no image at all.
+                s.image = match ctx.string(v, &p) {
+                    Some(image) => {
+                        check_image(ctx, &image, &p);
+                        Some(image)
+                    }
+                    None => Some(String::new()),
+                };
             }
             "container_name" => s.container_name = ctx.string(v, &p),
             "command" => s.command = ctx.command(v, &p),
