@@ -218,14 +218,31 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, LoadError> {
     };
     let environment = env::Environment::new(process, dotenv_vars);
 
-    let mut sources = Vec::new();
+    let mut documents = Vec::new();
     for path in &files {
         let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
             path: path.clone(),
             source,
         })?;
+        documents.push((path.clone(), text));
+    }
+    load_documents(documents, &working_dir, environment, diagnostics, options)
+}
+
+/// Everything after reading: parse, interpolate, merge, normalize and validate documents that
+/// are already in memory (the fuzz target enters here).
+pub fn load_documents(
+    documents: Vec<(PathBuf, String)>,
+    working_dir: &Path,
+    environment: env::Environment,
+    mut diagnostics: Vec<Diagnostic>,
+    options: &LoadOptions,
+) -> Result<Loaded, LoadError> {
+    let files: Vec<PathBuf> = documents.iter().map(|(p, _)| p.clone()).collect();
+    let mut sources = Vec::new();
+    for (path, text) in &documents {
         let mut file_diags = Vec::new();
-        let tree = match yaml::parse(&text) {
+        let tree = match yaml::parse(text) {
             Ok(Tree::Object(map)) => {
                 let legacy = is_legacy(&map);
                 let map = if legacy { wrap_legacy(map) } else { map };
@@ -258,7 +275,7 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, LoadError> {
             d.file = Some(path.clone());
             if d.location.is_none() && !d.path.0.is_empty() {
                 if let Some(s) = &source {
-                    d.location = yaml::locate(&text, s.text_path(&d.path.0));
+                    d.location = yaml::locate(text, s.text_path(&d.path.0));
                 }
             }
             diagnostics.push(d);
@@ -281,7 +298,7 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, LoadError> {
     }
     let legacy = sources.iter().all(|s| s.legacy);
 
-    let name = project_name(options, &environment, &merged, &working_dir).map_err(|message| {
+    let name = project_name(options, &environment, &merged, working_dir).map_err(|message| {
         let mut d = Diagnostic::error(DocPath::root(), message);
         d.file = Some(files[0].clone());
         let mut all = diagnostics.clone();
@@ -301,7 +318,7 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, LoadError> {
     }
     let mut ctx = normalize::Ctx {
         diagnostics: Vec::new(),
-        working_dir: &working_dir,
+        working_dir,
         env: &environment,
         project: &name,
         legacy,

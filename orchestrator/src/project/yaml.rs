@@ -86,9 +86,150 @@ fn key_string(key: serde_yaml::Value) -> String {
     }
 }
 
-/// Writes any serializable value as a YAML document.
+/// Writes any serializable value as a YAML document that YAML 1.1 readers (PyYAML,
+/// docker-compose 1.x) and 1.2 readers read alike: a string that either could take for a
+/// boolean, number or null (`no`, `on`, `0755`, `~`) is quoted.
 pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
-    serde_yaml::to_string(value).map_err(|e| e.to_string())
+    let tree = serde_json::to_value(value).map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    match &tree {
+        Tree::Object(m) if !m.is_empty() => emit_map(&mut out, m, 0),
+        Tree::Array(a) if !a.is_empty() => emit_seq(&mut out, a, 0),
+        scalar => {
+            out.push_str(&scalar_text(scalar, 0));
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+fn emit_map(out: &mut String, map: &Map<String, Tree>, indent: usize) {
+    for (i, (key, value)) in map.iter().enumerate() {
+        if i > 0 || !out.ends_with("- ") {
+            out.push_str(&" ".repeat(indent));
+        }
+        out.push_str(&quote(key));
+        out.push(':');
+        emit_child(out, value, indent);
+    }
+}
+
+fn emit_seq(out: &mut String, items: &[Tree], indent: usize) {
+    for item in items {
+        out.push_str(&" ".repeat(indent));
+        out.push_str("- ");
+        match item {
+            Tree::Object(m) if !m.is_empty() => emit_map(out, m, indent + 2),
+            Tree::Array(a) if !a.is_empty() => {
+                out.push('\n');
+                emit_seq(out, a, indent + 2)
+            }
+            scalar => {
+                out.push_str(&scalar_text(scalar, indent + 2));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+/// What follows `key:`: a scalar on the same line, or a nested block below it.
+fn emit_child(out: &mut String, value: &Tree, indent: usize) {
+    match value {
+        Tree::Object(m) if !m.is_empty() => {
+            out.push('\n');
+            emit_map(out, m, indent + 2);
+        }
+        Tree::Array(a) if !a.is_empty() => {
+            out.push('\n');
+            emit_seq(out, a, indent);
+        }
+        scalar => {
+            out.push(' ');
+            out.push_str(&scalar_text(scalar, indent + 2));
+            out.push('\n');
+        }
+    }
+}
+
+fn scalar_text(value: &Tree, indent: usize) -> String {
+    match value {
+        Tree::Null => "null".into(),
+        Tree::Bool(b) => b.to_string(),
+        Tree::Number(n) => n.to_string(),
+        Tree::String(s) if is_block_friendly(s) => {
+            let chomp = if s.ends_with('\n') { "" } else { "-" };
+            let pad = " ".repeat(indent);
+            let body: Vec<String> = s
+                .trim_end_matches('\n')
+                .split('\n')
+                .map(|l| {
+                    if l.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{pad}{l}")
+                    }
+                })
+                .collect();
+            format!("|{chomp}\n{}", body.join("\n"))
+        }
+        Tree::String(s) => quote(s),
+        Tree::Object(_) => "{}".into(),
+        Tree::Array(_) => "[]".into(),
+    }
+}
+
+/// Multi-line text that reads back exactly from a literal block.
+fn is_block_friendly(s: &str) -> bool {
+    s.contains('\n')
+        && !s.starts_with([' ', '\n'])
+        && !s.ends_with("\n\n")
+        && !s.chars().any(|c| c.is_control() && c != '\n')
+        && s.lines().all(|l| !l.ends_with(' ') && !l.ends_with('\t'))
+}
+
+/// A string as a plain scalar when every YAML reader takes it for that string, else quoted.
+fn quote(s: &str) -> String {
+    if is_plain_safe(s) {
+        s.to_owned()
+    } else {
+        // A JSON string is a valid YAML double-quoted scalar.
+        serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+    }
+}
+
+fn is_plain_safe(s: &str) -> bool {
+    const RESERVED: &[&str] = &[
+        "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", "", ".inf", "-.inf",
+        "+.inf", ".nan", "<<", "=",
+    ];
+    let lower = s.to_ascii_lowercase();
+    if RESERVED.contains(&lower.as_str()) {
+        return false;
+    }
+    if s.parse::<f64>().is_ok() {
+        return false;
+    }
+    let first = s.chars().next().unwrap_or(' ');
+    if first.is_ascii_digit() || matches!(first, '+' | '.') {
+        // Octals, sexagesimals (1:30), dates: leave nothing for a reader to guess.
+        if s.chars()
+            .all(|c| c.is_ascii_digit() || "+-.:_eExXoObBaAcCdDfF".contains(c))
+        {
+            return false;
+        }
+    }
+    // A leading indicator character makes a plain scalar something else, except for a dash
+    // that starts a word (`--flag`, `-w`), which stays plain.
+    let dash_word =
+        first == '-' && s.len() > 1 && !s[1..].starts_with(' ') && !s.starts_with("---");
+    if "-?:,[]{}#&*!|>'\"%@` ".contains(first) && !dash_word {
+        return false;
+    }
+    !(s.ends_with(' ')
+        || s.ends_with(':')
+        || s.contains(": ")
+        || s.contains(" #")
+        || s.chars().any(|c| c.is_control()))
 }
 
 /// Finds where the node at `path` starts in `text`, or where its nearest present ancestor
@@ -338,6 +479,34 @@ mod tests {
         let err = parse("services:\n  app: [unclosed\n").unwrap_err();
         assert!(err.location.is_some());
         assert!(!err.message.contains(" at line "), "{}", err.message);
+    }
+
+    #[test]
+    fn written_documents_read_back_the_same_and_quote_what_readers_would_guess() {
+        let doc = serde_json::json!({
+            "name": "x",
+            "plain": "nginx:1.25",
+            "ambiguous": ["no", "Yes", "on", "null", "~", "0755", "1:30", "12", "1.5", "1e3", "", " lead", "trail ", "a: b", "#c", "-", "--flag", "-w", "*star", "x #y", "2026-01-01", "-1", "---", "--", "- x"],
+            "map": {"nested": {"deep": [1, true, null, {"k": "v", "k2": []}]}, "empty": {}},
+            "text": "line one\nline two\n",
+            "text2": "no newline at end\nsecond",
+            "tricky": "ends with two\n\n",
+            "list_of_lists": [["a", "b"], []]
+        });
+        let text = to_string(&doc).unwrap();
+        assert_eq!(parse(&text).unwrap(), doc, "{text}");
+        for word in ["no", "Yes", "on", "null", "0755", "1:30", "12"] {
+            assert!(
+                text.contains(&format!("- \"{word}\"")),
+                "{word} quoted in\n{text}"
+            );
+        }
+        assert!(
+            text.contains("- --flag\n") && text.contains("- -w\n"),
+            "{text}"
+        );
+        assert!(text.contains("plain: nginx:1.25\n"), "{text}");
+        assert!(text.contains("text: |\n  line one\n  line two\n"), "{text}");
     }
 
     #[test]
