@@ -19,34 +19,37 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Which project to work on: the options every command shares.
+/// Which project to work on: the options every command shares. As in Docker Compose, they come
+/// before the command (`orchestrator -f build.yml up`).
 #[derive(Debug, Args, Clone, Default)]
 pub struct ProjectArgs {
     /// Compose file to read; repeat to merge several, later files overriding earlier ones.
     #[arg(
         short = 'f',
         long = "file",
-        global = true,
         value_name = "FILE",
         env = "COMPOSE_FILE",
         value_delimiter = ':'
     )]
     pub files: Vec<PathBuf>,
     /// Project name (default: COMPOSE_PROJECT_NAME, then the file's `name:`, then the directory's name).
-    #[arg(short = 'p', long, global = true, value_name = "NAME")]
+    #[arg(short = 'p', long, value_name = "NAME")]
     pub project_name: Option<String>,
     /// Directory that relative paths start from (default: the first file's directory).
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, value_name = "DIR")]
     pub project_directory: Option<PathBuf>,
     /// File of variables for interpolation (default: .env in the project directory).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub env_file: Option<PathBuf>,
     /// Enable services of this profile; repeat for several (also COMPOSE_PROFILES=a,b).
-    #[arg(long = "profile", global = true, value_name = "PROFILE")]
+    #[arg(long = "profile", value_name = "PROFILE")]
     pub profiles: Vec<String>,
     /// Treat unknown or unsupported keys as errors instead of warnings.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub strict: bool,
+    /// How progress is shown: bars on a terminal, plain lines in logs and pipes.
+    #[arg(long, value_enum, default_value_t)]
+    pub progress: crate::progress::Mode,
 }
 
 /// The verbs.
@@ -55,6 +58,299 @@ pub enum Command {
     /// Validate the project and print it normalized: defaults filled in, variables resolved,
     /// paths absolute, v1 files in their modern form.
     Config(ConfigArgs),
+    /// Build or pull images, then create or recreate only what changed, and start it.
+    ///
+    /// A second `up` with nothing changed changes nothing. Containers whose configuration or
+    /// image changed are recreated; their anonymous volumes come back with them. Without -d,
+    /// follows the logs; Ctrl-C stops the stack gracefully, a second Ctrl-C kills it.
+    Up(UpArgs),
+    /// Stop and remove the project's containers and networks. Volumes are kept unless -v is
+    /// given (and confirmed).
+    Down(DownArgs),
+    /// List the project's containers.
+    Ps(PsArgs),
+    /// Show the containers' output, one colour and name prefix per container.
+    Logs(LogsArgs),
+    /// Build the images of services that have a build section.
+    Build(BuildArgs),
+    /// Pull the images of services that are not built.
+    Pull(ServicesArgs),
+    /// Start existing containers.
+    Start(ServicesArgs),
+    /// Stop running containers (SIGTERM, then SIGKILL after the timeout).
+    Stop(StopArgs),
+    /// Restart containers.
+    Restart(StopArgs),
+    /// Send a signal to containers (default SIGKILL).
+    Kill(KillArgs),
+    /// Remove stopped containers; their volumes are kept unless -v is given.
+    Rm(RmArgs),
+    /// Run a command in a running container of a service.
+    Exec(ExecArgs),
+    /// Run a one-off command in a new container of a service.
+    Run(RunArgs),
+    /// Print the host address a container port is published on.
+    Port(PortArgs),
+    /// List the images the project's containers run.
+    Images(ServicesArgs),
+    /// Show the processes running in the containers.
+    Top(ServicesArgs),
+    /// List the projects on this engine, with their volumes.
+    Ls(LsArgs),
+}
+
+/// Service names, or all services when none are given.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServicesArgs {
+    /// Services to act on (default: all).
+    pub services: Vec<String>,
+}
+
+/// `up`'s options, as in Docker Compose.
+#[derive(Debug, Args, Clone, Default)]
+pub struct UpArgs {
+    /// Detached: return once the containers are started.
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Build images before starting, even if they exist.
+    #[arg(long, conflicts_with = "no_build")]
+    pub build: bool,
+    /// Never build; fail if an image is missing.
+    #[arg(long)]
+    pub no_build: bool,
+    /// Pull images even if they exist.
+    #[arg(long)]
+    pub pull: bool,
+    /// Recreate containers even if nothing changed.
+    #[arg(long, conflicts_with = "no_recreate")]
+    pub force_recreate: bool,
+    /// Never recreate existing containers, only start them.
+    #[arg(long)]
+    pub no_recreate: bool,
+    /// Do not start the services the named ones depend on.
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Wait until services are running, and healthy where they have a health check.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait (and waiting on a dependency's condition) may take, in seconds.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub wait_timeout: u64,
+    /// Remove containers of services no longer in the compose file.
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Run N containers of SERVICE: SERVICE=N (repeatable).
+    #[arg(long, value_name = "SERVICE=N", value_parser = parse_scale)]
+    pub scale: Vec<(String, u32)>,
+    /// Seconds to wait for containers to stop after Ctrl-C.
+    #[arg(short = 't', long, value_name = "SECONDS")]
+    pub timeout: Option<i32>,
+    /// Services to bring up (default: all), with what they depend on.
+    pub services: Vec<String>,
+}
+
+fn parse_scale(value: &str) -> Result<(String, u32), String> {
+    let (service, n) = value
+        .split_once('=')
+        .ok_or_else(|| format!("{value:?} is not SERVICE=N"))?;
+    let n = n
+        .parse()
+        .map_err(|_| format!("{n:?} is not a number of containers"))?;
+    Ok((service.to_owned(), n))
+}
+
+/// What `--rmi` removes.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum RemoveImages {
+    /// Images built for services that name no image of their own.
+    Local,
+    /// Every image the services use.
+    All,
+}
+
+/// `down`'s options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct DownArgs {
+    /// Also remove the project's named and anonymous volumes (asks first; see --yes).
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
+    /// Remove volumes without asking (needed without a terminal).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Also remove images.
+    #[arg(long, value_enum)]
+    pub rmi: Option<RemoveImages>,
+    /// Also remove containers of services no longer in the compose file.
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Seconds to wait for containers to stop before killing them.
+    #[arg(short = 't', long, value_name = "SECONDS")]
+    pub timeout: Option<i32>,
+}
+
+/// Output formats of listings.
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum ListFormat {
+    #[default]
+    Table,
+    Json,
+}
+
+/// `ps`'s options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PsArgs {
+    /// Also show stopped containers.
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only print container IDs.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ListFormat,
+    /// Services to list (default: all).
+    pub services: Vec<String>,
+}
+
+/// `logs`' options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LogsArgs {
+    /// Keep following new output.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Only the last N lines of each container.
+    #[arg(long, value_name = "N")]
+    pub tail: Option<String>,
+    /// Show timestamps.
+    #[arg(short, long)]
+    pub timestamps: bool,
+    /// Only output since this time (RFC 3339, or a Unix timestamp).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// No colours.
+    #[arg(long)]
+    pub no_color: bool,
+    /// Services to show (default: all).
+    pub services: Vec<String>,
+}
+
+/// `build`'s options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct BuildArgs {
+    /// Do not use the build cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Always try to pull newer base images.
+    #[arg(long)]
+    pub pull: bool,
+    /// Services to build (default: all that have a build section).
+    pub services: Vec<String>,
+}
+
+/// `stop`'s and `restart`'s options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct StopArgs {
+    /// Seconds to wait before killing.
+    #[arg(short = 't', long, value_name = "SECONDS")]
+    pub timeout: Option<i32>,
+    /// Services (default: all).
+    pub services: Vec<String>,
+}
+
+/// `kill`'s options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct KillArgs {
+    /// Signal to send.
+    #[arg(short, long, default_value = "SIGKILL")]
+    pub signal: String,
+    /// Services (default: all).
+    pub services: Vec<String>,
+}
+
+/// `rm`'s options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RmArgs {
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Stop the containers first.
+    #[arg(short, long)]
+    pub stop: bool,
+    /// Also remove the containers' anonymous volumes.
+    #[arg(short, long)]
+    pub volumes: bool,
+    /// Services (default: all).
+    pub services: Vec<String>,
+}
+
+/// `exec`'s options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ExecArgs {
+    /// No pseudo-terminal (the default here: output is passed through as is).
+    #[arg(short = 'T', long = "no-TTY")]
+    pub no_tty: bool,
+    /// Run as this user.
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Set an environment variable: KEY=VALUE (repeatable).
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Working directory inside the container.
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    /// Which container of the service (1 by default).
+    #[arg(long, default_value_t = 1)]
+    pub index: u32,
+    /// The service.
+    pub service: String,
+    /// The command and its arguments.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+/// `run`'s options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunArgs {
+    /// Remove the container when it exits.
+    #[arg(long)]
+    pub rm: bool,
+    /// Do not start the services this one depends on.
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Set an environment variable: KEY=VALUE (repeatable).
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// No pseudo-terminal (the default here).
+    #[arg(short = 'T', long = "no-TTY")]
+    pub no_tty: bool,
+    /// The service.
+    pub service: String,
+    /// The command and its arguments (default: the service's command).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+/// `port`'s options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PortArgs {
+    /// tcp, udp or sctp.
+    #[arg(long, default_value = "tcp")]
+    pub protocol: String,
+    /// Which container of the service.
+    #[arg(long, default_value_t = 1)]
+    pub index: u32,
+    /// The service.
+    pub service: String,
+    /// The container port.
+    pub port: u16,
+}
+
+/// `ls`'s options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ListFormat,
 }
 
 /// Output formats of `config`.

@@ -2,11 +2,15 @@
 //! Compose Specification) into one validated model, and deploys it.
 //!
 //! - [`project`]: from files to a normalized [`project::Project`]; no engine involved.
+//! - [`engine`]: the Docker Engine through bollard: state, builds, convergence, health.
+//! - [`progress`]: how long work is shown.
 //! - [`commands`]: one module per verb.
 //! - [`cli`]: the command line.
 
 pub mod cli;
 pub mod commands;
+pub mod engine;
+pub mod progress;
 pub mod project;
 
 /// Why a command failed.
@@ -16,6 +20,8 @@ pub enum Error {
     Load(#[from] project::LoadError),
     #[error("could not write the output: {0}")]
     Output(String),
+    #[error(transparent)]
+    Engine(#[from] engine::EngineError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }

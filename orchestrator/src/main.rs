@@ -5,7 +5,9 @@ use std::{collections::BTreeMap, process::ExitCode};
 use clap::Parser;
 use orchestrator::{
     cli::{Cli, Command},
-    commands,
+    commands::{self, Context},
+    engine::Engine,
+    progress::Progress,
     project::{self, Diagnostic, LoadError, LoadOptions},
 };
 
@@ -19,7 +21,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
         Err(e) => {
             report(&e);
             ExitCode::FAILURE
@@ -46,8 +48,18 @@ fn report(e: &anyhow::Error) {
     eprintln!("error: {e:#}");
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<i32> {
     let args = cli.project;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    if let Command::Ls(ls) = &cli.command {
+        return runtime.block_on(async {
+            let engine = Engine::connect().await.map_err(orchestrator::Error::from)?;
+            Ok(commands::ls::run(&engine, ls).await?)
+        });
+    }
     let options = LoadOptions {
         files: args.files,
         project_name: args.project_name,
@@ -62,10 +74,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     for warning in &loaded.warnings {
         print_diagnostic(warning);
     }
-    match cli.command {
-        Command::Config(config) => {
-            commands::config::run(&loaded, &config, &mut std::io::stdout().lock())?
-        }
+    if let Command::Config(config) = &cli.command {
+        commands::config::run(&loaded, config, &mut std::io::stdout().lock())?;
+        return Ok(0);
     }
-    Ok(())
+    runtime.block_on(async {
+        let engine = Engine::connect().await.map_err(orchestrator::Error::from)?;
+        let ctx = Context {
+            loaded,
+            engine,
+            progress: Progress::new(args.progress),
+        };
+        let code = match &cli.command {
+            Command::Config(_) | Command::Ls(_) => unreachable!("handled above"),
+            Command::Up(a) => commands::up::run(&ctx, a).await?,
+            Command::Down(a) => commands::down::run(&ctx, a).await?,
+            Command::Ps(a) => commands::ps::run(&ctx, a).await?,
+            Command::Logs(a) => commands::logs::run(&ctx, a).await?,
+            Command::Build(a) => commands::build::run(&ctx, a).await?,
+            Command::Pull(a) => commands::pull::run(&ctx, a).await?,
+            Command::Start(a) => commands::lifecycle::start(&ctx, a).await?,
+            Command::Stop(a) => commands::lifecycle::stop(&ctx, a).await?,
+            Command::Restart(a) => commands::lifecycle::restart(&ctx, a).await?,
+            Command::Kill(a) => commands::lifecycle::kill(&ctx, a).await?,
+            Command::Rm(a) => commands::rm::run(&ctx, a).await?,
+            Command::Exec(a) => commands::exec::run(&ctx, a).await?,
+            Command::Run(a) => commands::run::run(&ctx, a).await?,
+            Command::Port(a) => commands::port::run(&ctx, a).await?,
+            Command::Images(a) => commands::images::run(&ctx, a).await?,
+            Command::Top(a) => commands::top::run(&ctx, a).await?,
+        };
+        Ok(code)
+    })
 }

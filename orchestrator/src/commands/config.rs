@@ -4,17 +4,9 @@ use std::io::Write;
 
 use crate::{
     cli::{ConfigArgs, Format},
-    project::{Loaded, Project},
+    project::Loaded,
     Error,
 };
-
-/// The image a service runs: `image:`, or `project-service` when it is only built.
-pub fn image_name(project: &Project, service: &str) -> String {
-    match project.services.get(service).and_then(|s| s.image.clone()) {
-        Some(image) => image,
-        None => format!("{}-{service}", project.name),
-    }
-}
 
 /// Prints what `args` asks for to `out`.
 pub fn run(loaded: &Loaded, args: &ConfigArgs, out: &mut dyn Write) -> Result<(), Error> {
@@ -31,7 +23,7 @@ pub fn run(loaded: &Loaded, args: &ConfigArgs, out: &mut dyn Write) -> Result<()
             loaded
                 .start_order
                 .iter()
-                .map(|s| image_name(project, s))
+                .map(|s| project.image_name(s))
                 .collect(),
         )
     } else {

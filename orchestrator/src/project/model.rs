@@ -32,6 +32,16 @@ pub struct Project {
     pub disabled_services: BTreeMap<String, Service>,
 }
 
+impl Project {
+    /// The image a service runs: `image:`, or `project-service` when it is only built.
+    pub fn image_name(&self, service: &str) -> String {
+        match self.services.get(service).and_then(|s| s.image.clone()) {
+            Some(image) => image,
+            None => format!("{}-{service}", self.name),
+        }
+    }
+}
+
 /// One service: how to get its image and how to run its containers.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Service {

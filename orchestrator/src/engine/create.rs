@@ -1,0 +1,303 @@
+//! From a service of the model to the engine's container-create request, with Compose's labels.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, Mount, MountType,
+    NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+};
+
+use super::labels;
+use crate::project::model::{MountKind, Project, Service};
+
+/// What a container needs besides its service's configuration.
+pub struct ContainerPlan<'a> {
+    pub project: &'a Project,
+    pub service_name: &'a str,
+    pub service: &'a Service,
+    pub name: String,
+    pub number: u32,
+    pub oneoff: bool,
+    pub image: String,
+    pub image_id: String,
+    pub config_hash: String,
+    /// Network aliases besides the service name: the aliases of other services' links to it.
+    pub aliases: Vec<String>,
+    /// Container path -> the labelled volume that holds it, for anonymous volumes.
+    pub anonymous_volumes: BTreeMap<String, String>,
+    /// `volumes_from` resolved to container names.
+    pub volumes_from: Vec<String>,
+    /// Overrides for one-off runs: a command, and extra environment.
+    pub command: Option<Vec<String>>,
+    pub extra_env: Vec<String>,
+}
+
+/// The service's networks as (engine network name, aliases), the first one attached at
+/// creation, the rest connected after it (API 1.41 takes one network per create).
+pub fn endpoints(plan: &ContainerPlan) -> Vec<(String, EndpointSettings)> {
+    plan.service
+        .networks
+        .iter()
+        .map(|(key, attachment)| {
+            let engine_name = plan
+                .project
+                .networks
+                .get(key)
+                .map(|n| n.name.clone())
+                .unwrap_or_else(|| format!("{}_{key}", plan.project.name));
+            let mut aliases = vec![plan.service_name.to_owned()];
+            if key == "default" || plan.service.networks.len() == 1 {
+                aliases.extend(plan.aliases.iter().cloned());
+            }
+            aliases.extend(attachment.aliases.iter().cloned());
+            aliases.dedup();
+            let settings = EndpointSettings {
+                aliases: if plan.oneoff { None } else { Some(aliases) },
+                ipam_config: attachment.ipv4_address.as_ref().map(|ip| {
+                    bollard::models::EndpointIpamConfig {
+                        ipv4_address: Some(ip.clone()),
+                        ..Default::default()
+                    }
+                }),
+                ..Default::default()
+            };
+            (engine_name, settings)
+        })
+        .collect()
+}
+
+/// The labels Compose puts on a container.
+fn container_labels(plan: &ContainerPlan) -> HashMap<String, String> {
+    let project = plan.project;
+    let mut l: HashMap<String, String> = plan
+        .service
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let depends_on = plan
+        .service
+        .depends_on
+        .iter()
+        .map(|(name, d)| {
+            let condition = serde_json::to_value(d.condition)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            format!("{name}:{condition}:{}", d.restart)
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    let files = project
+        .config_files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    for (k, v) in [
+        (labels::PROJECT, project.name.clone()),
+        (labels::SERVICE, plan.service_name.to_owned()),
+        (labels::NUMBER, plan.number.to_string()),
+        (
+            labels::ONEOFF,
+            if plan.oneoff { "True" } else { "False" }.to_owned(),
+        ),
+        (labels::CONFIG_HASH, plan.config_hash.clone()),
+        (
+            labels::WORKING_DIR,
+            project.working_dir.display().to_string(),
+        ),
+        (labels::CONFIG_FILES, files),
+        (labels::DEPENDS_ON, depends_on),
+        (labels::VERSION, labels::version()),
+        (labels::IMAGE, plan.image_id.clone()),
+    ] {
+        l.insert(k.to_owned(), v);
+    }
+    l
+}
+
+fn restart_policy(policy: Option<&str>) -> Option<RestartPolicy> {
+    let policy = policy?;
+    let (name, count) = match policy.split_once(':') {
+        Some((n, c)) => (n, c.parse().ok()),
+        None => (policy, None),
+    };
+    let name = match name {
+        "always" => RestartPolicyNameEnum::ALWAYS,
+        "unless-stopped" => RestartPolicyNameEnum::UNLESS_STOPPED,
+        "on-failure" => RestartPolicyNameEnum::ON_FAILURE,
+        _ => RestartPolicyNameEnum::NO,
+    };
+    Some(RestartPolicy {
+        name: Some(name),
+        maximum_retry_count: count,
+    })
+}
+
+fn nanos(d: std::time::Duration) -> i64 {
+    d.as_nanos().min(i64::MAX as u128) as i64
+}
+
+/// The create request for one container of the plan's service.
+pub fn container_body(plan: &ContainerPlan) -> ContainerCreateBody {
+    let s = plan.service;
+    let project = plan.project;
+    let mut exposed: Vec<String> = Vec::new();
+    let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+    for p in &s.ports {
+        let key = format!("{}/{}", p.target, p.protocol);
+        exposed.push(key.clone());
+        bindings
+            .entry(key)
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(PortBinding {
+                host_ip: p.host_ip.clone(),
+                host_port: Some(p.published.clone().unwrap_or_default()),
+            });
+    }
+    for e in &s.expose {
+        let (ports, proto) = e.split_once('/').unwrap_or((e.as_str(), "tcp"));
+        let range: Vec<u16> = match ports.split_once('-') {
+            Some((a, b)) => match (a.parse::<u16>(), b.parse::<u16>()) {
+                (Ok(a), Ok(b)) => (a..=b).collect(),
+                _ => vec![],
+            },
+            None => ports.parse().into_iter().collect(),
+        };
+        exposed.extend(range.into_iter().map(|p| format!("{p}/{proto}")));
+    }
+    exposed.sort();
+    exposed.dedup();
+
+    let mut mounts = Vec::new();
+    let mut binds = Vec::new();
+    for m in &s.volumes {
+        match (m.kind, &m.source) {
+            (MountKind::Bind, Some(src)) => binds.push(format!(
+                "{src}:{}{}",
+                m.target,
+                if m.read_only { ":ro" } else { "" }
+            )),
+            (MountKind::Volume, Some(src)) => mounts.push(Mount {
+                typ: Some(MountType::VOLUME),
+                source: Some(
+                    project
+                        .volumes
+                        .get(src)
+                        .map(|v| v.name.clone())
+                        .unwrap_or_else(|| src.clone()),
+                ),
+                target: Some(m.target.clone()),
+                read_only: Some(m.read_only),
+                ..Default::default()
+            }),
+            (MountKind::Tmpfs, _) => mounts.push(Mount {
+                typ: Some(MountType::TMPFS),
+                target: Some(m.target.clone()),
+                ..Default::default()
+            }),
+            _ => {}
+        }
+    }
+    for (path, volume) in &plan.anonymous_volumes {
+        let read_only = s.volumes.iter().any(|m| &m.target == path && m.read_only);
+        mounts.push(Mount {
+            typ: Some(MountType::VOLUME),
+            source: Some(volume.clone()),
+            target: Some(path.clone()),
+            read_only: Some(read_only),
+            ..Default::default()
+        });
+    }
+    for (kind, refs, defined, dir) in [
+        ("secret", &s.secrets, &project.secrets, "/run/secrets/"),
+        ("config", &s.configs, &project.configs, "/"),
+    ] {
+        for name in refs {
+            if let Some(file) = defined.get(name).and_then(|o| o.file.as_ref()) {
+                binds.push(format!("{}:{dir}{name}:ro", file.display()));
+            } else {
+                tracing::warn!(
+                    service = plan.service_name,
+                    kind,
+                    name,
+                    "only file-based secrets and configs are mounted"
+                );
+            }
+        }
+    }
+
+    let mut env: Vec<String> = s
+        .environment
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+        .collect();
+    env.extend(plan.extra_env.iter().cloned());
+
+    let limits = s.deploy.as_ref().and_then(|d| d.resources.limits.as_ref());
+    let reservations = s
+        .deploy
+        .as_ref()
+        .and_then(|d| d.resources.reservations.as_ref());
+    let healthcheck = s.healthcheck.as_ref().map(|h| HealthConfig {
+        test: Some(h.test.clone()),
+        interval: Some(nanos(h.interval)),
+        timeout: Some(nanos(h.timeout)),
+        retries: Some(i64::from(h.retries)),
+        start_period: Some(nanos(h.start_period)),
+        start_interval: None,
+    });
+
+    let mut endpoints = endpoints(plan);
+    let first = if endpoints.is_empty() {
+        None
+    } else {
+        Some(endpoints.remove(0))
+    };
+    let network_mode = first.as_ref().map(|(name, _)| name.clone());
+
+    ContainerCreateBody {
+        image: Some(plan.image.clone()),
+        cmd: plan.command.clone().or_else(|| s.command.clone()),
+        entrypoint: s.entrypoint.clone(),
+        env: Some(env),
+        labels: Some(container_labels(plan)),
+        exposed_ports: Some(exposed),
+        healthcheck,
+        user: s.user.clone(),
+        working_dir: s.working_dir.clone(),
+        hostname: s.hostname.clone(),
+        stop_signal: s.stop_signal.clone(),
+        stop_timeout: s.stop_grace_period.map(|d| d.as_secs() as i64),
+        tty: Some(s.tty),
+        open_stdin: Some(s.stdin_open),
+        host_config: Some(HostConfig {
+            port_bindings: Some(bindings),
+            binds: Some(binds),
+            mounts: Some(mounts),
+            volumes_from: Some(plan.volumes_from.clone()),
+            restart_policy: if plan.oneoff {
+                None
+            } else {
+                restart_policy(s.restart.as_deref())
+            },
+            init: s.init,
+            readonly_rootfs: Some(s.read_only),
+            cap_add: Some(s.cap_add.clone()),
+            cap_drop: Some(s.cap_drop.clone()),
+            extra_hosts: Some(s.extra_hosts.clone()),
+            memory: limits.and_then(|l| l.memory).map(|m| m as i64),
+            memory_reservation: reservations.and_then(|r| r.memory).map(|m| m as i64),
+            nano_cpus: limits.and_then(|l| l.cpus).map(|c| (c * 1e9) as i64),
+            pids_limit: limits.and_then(|l| l.pids),
+            network_mode,
+            ..Default::default()
+        }),
+        networking_config: first.map(|(name, settings)| NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(name, settings)])),
+        }),
+        ..Default::default()
+    }
+}

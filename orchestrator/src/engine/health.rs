@@ -1,0 +1,136 @@
+//! Waiting for a service: running, healthy, or exited with 0. Health is read by inspecting the
+//! containers (a list call on API 1.41 does not carry it), and a failure names the service and
+//! shows the last health-check output, so the user sees why without digging.
+
+use std::time::{Duration, Instant};
+
+use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum, HealthStatusEnum};
+
+use super::{state, Engine, EngineError};
+use crate::project::model::Condition;
+
+/// How often the state is read while waiting.
+const POLL: Duration = Duration::from_millis(250);
+
+enum Verdict {
+    Met,
+    Waiting(String),
+    Failed(String),
+}
+
+fn last_health_output(inspect: &ContainerInspectResponse) -> String {
+    inspect
+        .state
+        .as_ref()
+        .and_then(|s| s.health.as_ref())
+        .and_then(|h| h.log.as_ref())
+        .and_then(|log| log.last())
+        .map(|entry| {
+            format!(
+                "exit {}: {}",
+                entry.exit_code.unwrap_or_default(),
+                entry.output.as_deref().unwrap_or("").trim()
+            )
+        })
+        .unwrap_or_else(|| "no health check has run yet".into())
+}
+
+fn judge(name: &str, inspect: &ContainerInspectResponse, condition: Condition) -> Verdict {
+    let Some(state) = inspect.state.as_ref() else {
+        return Verdict::Waiting("no state yet".into());
+    };
+    let status = state.status.unwrap_or(ContainerStateStatusEnum::EMPTY);
+    let exit = state.exit_code.unwrap_or_default();
+    match condition {
+        Condition::ServiceStarted => match status {
+            ContainerStateStatusEnum::RUNNING | ContainerStateStatusEnum::EXITED => Verdict::Met,
+            ContainerStateStatusEnum::DEAD => Verdict::Failed(format!("{name} is dead")),
+            other => Verdict::Waiting(format!("{name} is {other}")),
+        },
+        Condition::ServiceCompletedSuccessfully => match status {
+            ContainerStateStatusEnum::EXITED if exit == 0 => Verdict::Met,
+            ContainerStateStatusEnum::EXITED | ContainerStateStatusEnum::DEAD => {
+                Verdict::Failed(format!("{name} exited with code {exit}"))
+            }
+            other => Verdict::Waiting(format!("{name} is {other}")),
+        },
+        Condition::ServiceHealthy => {
+            let health = state.health.as_ref().and_then(|h| h.status);
+            match (status, health) {
+                (_, Some(HealthStatusEnum::HEALTHY)) => Verdict::Met,
+                (_, Some(HealthStatusEnum::UNHEALTHY)) => Verdict::Failed(format!(
+                    "{name} is unhealthy; last health check: {}",
+                    last_health_output(inspect)
+                )),
+                (ContainerStateStatusEnum::EXITED | ContainerStateStatusEnum::DEAD, _) => {
+                    Verdict::Failed(format!("{name} exited with code {exit} before it was healthy"))
+                }
+                (_, None | Some(HealthStatusEnum::NONE) | Some(HealthStatusEnum::EMPTY))
+                    if inspect.config.as_ref().and_then(|c| c.healthcheck.as_ref()).is_none() =>
+                {
+                    Verdict::Failed(format!(
+                        "{name} has no health check, so it can never be healthy (add a healthcheck, or depend on it with condition: service_started)"
+                    ))
+                }
+                _ => Verdict::Waiting(format!(
+                    "{name} is starting; last health check: {}",
+                    last_health_output(inspect)
+                )),
+            }
+        }
+    }
+}
+
+/// Waits until every container of `service` meets `condition`, or `timeout` passes.
+pub async fn wait_for(
+    engine: &Engine,
+    project: &str,
+    service: &str,
+    condition: Condition,
+    timeout: Duration,
+) -> Result<(), EngineError> {
+    let deadline = Instant::now() + timeout;
+    let what = match condition {
+        Condition::ServiceStarted => "start",
+        Condition::ServiceHealthy => "become healthy",
+        Condition::ServiceCompletedSuccessfully => "complete successfully",
+    };
+    loop {
+        let containers = state::containers(engine, project).await?;
+        let ids: Vec<(String, String)> = containers
+            .into_iter()
+            .filter(|c| c.service == service && !c.oneoff)
+            .map(|c| (c.id, c.name))
+            .collect();
+        let mut waiting = None;
+        if ids.is_empty() {
+            waiting = Some(format!("service {service} has no container"));
+        }
+        for (id, name) in &ids {
+            let inspect = engine
+                .docker
+                .inspect_container(id, None)
+                .await
+                .map_err(EngineError::api(format!("could not inspect {name}")))?;
+            match judge(name, &inspect, condition) {
+                Verdict::Met => {}
+                Verdict::Failed(why) => {
+                    return Err(EngineError::Failed(format!(
+                        "service {service} did not {what}: {why}"
+                    )))
+                }
+                Verdict::Waiting(why) => waiting = Some(why),
+            }
+        }
+        let Some(why) = waiting else {
+            return Ok(());
+        };
+        if Instant::now() >= deadline {
+            return Err(EngineError::Failed(format!(
+                "service {service} did not {what} within {}s: {why}",
+                timeout.as_secs()
+            )));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}

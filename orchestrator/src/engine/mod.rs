@@ -1,0 +1,145 @@
+//! Everything that talks to the Docker Engine (through bollard): connecting and negotiating the
+//! API version, reading a project's state by label, building, creating and converging
+//! containers, and waiting on health.
+//!
+//! Nothing here reads YAML: it works on the loaded [`crate::project::Project`].
+
+pub mod build;
+pub mod converge;
+pub mod create;
+pub mod dockerignore;
+pub mod hash;
+pub mod health;
+pub mod labels;
+pub mod state;
+
+use std::time::Duration;
+
+use bollard::{Docker, API_DEFAULT_VERSION};
+
+/// Why the engine could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(
+        "cannot reach the Docker Engine at {host}: {reason}\n  is the daemon running? (set DOCKER_HOST to use another engine)"
+    )]
+    Unreachable { host: String, reason: String },
+    #[error("{context}: {source}")]
+    Api {
+        context: String,
+        #[source]
+        source: bollard::errors::Error,
+    },
+    #[error("{0}")]
+    Failed(String),
+    #[error("could not read the build context {path}: {source}")]
+    Context {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl EngineError {
+    /// Wraps a bollard error with what we were doing.
+    pub fn api(context: impl Into<String>) -> impl FnOnce(bollard::errors::Error) -> Self {
+        let context = context.into();
+        move |source| Self::Api { context, source }
+    }
+}
+
+/// Bodies streamed from the engine (builds, logs, pulls) can take long: one request may last
+/// this long before bollard gives up on it.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// A connection to one Docker Engine, at the API version both sides speak.
+#[derive(Clone)]
+pub struct Engine {
+    pub docker: Docker,
+    /// `DOCKER_HOST`, or the default socket.
+    pub host: String,
+    /// The negotiated API version, e.g. `1.41`.
+    pub api_version: (usize, usize),
+}
+
+impl Engine {
+    /// Connects to `DOCKER_HOST` (default `unix:///var/run/docker.sock`) and negotiates the API
+    /// version: bollard speaks a newer one than Docker 20.10's 1.41 by default.
+    pub async fn connect() -> Result<Self, EngineError> {
+        let host = std::env::var("DOCKER_HOST")
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
+        let unreachable = |reason: String| EngineError::Unreachable {
+            host: host.clone(),
+            reason,
+        };
+        let timeout = REQUEST_TIMEOUT.as_secs();
+        let docker = if let Some(path) = host.strip_prefix("unix://") {
+            if !std::path::Path::new(path).exists() {
+                return Err(unreachable("no such socket".into()));
+            }
+            Docker::connect_with_unix(path, timeout, API_DEFAULT_VERSION)
+        } else if host.starts_with("tcp://") || host.starts_with("http://") {
+            Docker::connect_with_http(&host, timeout, API_DEFAULT_VERSION)
+        } else {
+            return Err(unreachable(
+                "unsupported DOCKER_HOST scheme (use unix:// or tcp://)".into(),
+            ));
+        }
+        .map_err(|e| unreachable(e.to_string()))?;
+        let docker = docker
+            .negotiate_version()
+            .await
+            .map_err(|e| unreachable(root_cause(&e)))?;
+        let v = docker.client_version();
+        let api_version = (v.major_version, v.minor_version);
+        tracing::debug!(?api_version, %host, "connected to the Docker Engine");
+        Ok(Self {
+            docker,
+            host,
+            api_version,
+        })
+    }
+
+    /// True when the engine speaks at least API `major.minor`.
+    pub fn supports(&self, major: usize, minor: usize) -> bool {
+        self.api_version >= (major, minor)
+    }
+
+    /// The API version as Docker writes it.
+    pub fn api_version_string(&self) -> String {
+        format!("{}.{}", self.api_version.0, self.api_version.1)
+    }
+}
+
+/// The innermost message of an error chain (the part a user can act on).
+pub fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}
+
+/// True for the engine's 404: no such container, image, network or volume.
+pub fn is_not_found(error: &bollard::errors::Error) -> bool {
+    matches!(
+        error,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
+}
+
+/// True for the engine's 304: already started, already stopped.
+pub fn is_not_modified(error: &bollard::errors::Error) -> bool {
+    matches!(
+        error,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 304,
+            ..
+        }
+    )
+}
