@@ -25,6 +25,10 @@ pub fn config_hash(
     if let Some(deploy) = relevant.deploy.as_mut() {
         deploy.replicas = None;
     }
+    // `deploy: {replicas: 3}` and no `deploy` at all run the same containers.
+    if relevant.deploy.as_ref().is_some_and(|d| *d == Default::default()) {
+        relevant.deploy = None;
+    }
     let networks: Vec<(&String, Option<&String>)> = service
         .networks
         .keys()
