@@ -573,6 +573,7 @@ pub async fn create_container(
         volumes_from: resolve_volumes_from(ctx.project, service),
         command,
         extra_env,
+        start_interval: engine.supports(1, 44),
     };
     let body = create::container_body(&plan);
     let created = engine
@@ -646,6 +647,7 @@ pub async fn up(
     progress: &Progress,
 ) -> Result<BTreeMap<String, ServiceOutcome>, EngineError> {
     let services = select(project, order, &opts.services, opts.no_deps)?;
+    warn_about_engine_features(engine, project, &services, progress);
     let state = state::read(engine, &project.name).await?;
 
     let orphans: Vec<&Container> = state
@@ -854,6 +856,30 @@ pub async fn up(
         outcomes.insert(name.clone(), outcome);
     }
     Ok(outcomes)
+}
+
+/// Says which settings this engine is too old for, instead of dropping them silently.
+fn warn_about_engine_features(
+    engine: &Engine,
+    project: &Project,
+    services: &[String],
+    progress: &Progress,
+) {
+    if engine.supports(1, 44) {
+        return;
+    }
+    for name in services {
+        let s = &project.services[name];
+        if s.healthcheck
+            .as_ref()
+            .is_some_and(|h| h.start_interval.is_some())
+        {
+            progress.warn(format!(
+                "service {name}: healthcheck.start_interval needs Docker Engine API 1.44 (Docker 25) or newer; this engine speaks {}, so it is ignored",
+                engine.api_version_string()
+            ));
+        }
+    }
 }
 
 fn condition_name(c: Condition) -> &'static str {

@@ -30,6 +30,8 @@ pub struct ContainerPlan<'a> {
     /// Overrides for one-off runs: a command, and extra environment.
     pub command: Option<Vec<String>>,
     pub extra_env: Vec<String>,
+    /// The engine takes `healthcheck.start_interval` (API 1.44+).
+    pub start_interval: bool,
 }
 
 /// The service's networks as (engine network name, aliases), the first one attached at
@@ -247,7 +249,11 @@ pub fn container_body(plan: &ContainerPlan) -> ContainerCreateBody {
         timeout: Some(nanos(h.timeout)),
         retries: Some(i64::from(h.retries)),
         start_period: Some(nanos(h.start_period)),
-        start_interval: None,
+        // API 1.44 and newer only; `converge` warns on older engines.
+        start_interval: plan
+            .start_interval
+            .then(|| h.start_interval.map(nanos))
+            .flatten(),
     });
 
     let mut endpoints = endpoints(plan);

@@ -26,7 +26,11 @@ pub fn config_hash(
         deploy.replicas = None;
     }
     // `deploy: {replicas: 3}` and no `deploy` at all run the same containers.
-    if relevant.deploy.as_ref().is_some_and(|d| *d == Default::default()) {
+    if relevant
+        .deploy
+        .as_ref()
+        .is_some_and(|d| *d == Default::default())
+    {
         relevant.deploy = None;
     }
     let networks: Vec<(&String, Option<&String>)> = service
