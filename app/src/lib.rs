@@ -8,6 +8,7 @@ pub mod comments;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod probe;
 pub mod routes;
 pub mod schema;
 pub mod security;

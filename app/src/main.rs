@@ -7,8 +7,9 @@ use app::{config::Settings, db, startup, telemetry};
 const USAGE: &str = "\
 usage: app [serve | migrate]
 
-  serve    wait for Postgres, create the database if missing, migrate, then serve (default)
-  migrate  wait for Postgres, create the database if missing, migrate, then exit
+  serve        wait for Postgres, create the database if missing, migrate, then serve (default)
+  migrate      wait for Postgres, create the database if missing, migrate, then exit
+  healthcheck  exit 0 if the server on LISTEN_ADDR answers /healthz (for HEALTHCHECK)
 
 Configured from the environment: DATABASE_URL (required), LISTEN_ADDR, DATABASE_POOL_SIZE,
 DATABASE_POOL_TIMEOUT, STARTUP_WAIT, SHUTDOWN_TIMEOUT, STATIC_DIR, HTTP_WORKERS, RUST_LOG.";
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
     let migrate_only = match command.as_deref() {
         None | Some("serve") => false,
         Some("migrate") => true,
+        Some("healthcheck") => return app::probe::healthcheck(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -3,7 +3,10 @@
 use super::Context;
 use crate::{
     cli::BuildArgs,
-    engine::build::{self, BuildRequest},
+    engine::{
+        build::{self, BuildRequest},
+        converge,
+    },
     Error,
 };
 
@@ -23,6 +26,7 @@ pub async fn run(ctx: &Context, args: &BuildArgs) -> Result<i32, Error> {
             }
             continue;
         };
+        converge::ensure_base_images(&ctx.engine, project, name, spec, &ctx.progress).await?;
         let request = BuildRequest {
             project: &project.name,
             service: name,

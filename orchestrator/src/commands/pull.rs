@@ -15,7 +15,14 @@ pub async fn run(ctx: &Context, args: &ServicesArgs) -> Result<i32, Error> {
         if service.build.is_some() && service.image.is_none() {
             continue;
         }
-        converge::pull(&ctx.engine, name, &project.image_name(name), &ctx.progress).await?;
+        converge::pull(
+            &ctx.engine,
+            project,
+            name,
+            &project.image_name(name),
+            &ctx.progress,
+        )
+        .await?;
     }
     Ok(0)
 }

@@ -280,6 +280,89 @@ fn tokio_stream_from(
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
+/// The images a Dockerfile starts `FROM`, with `ARG`s before the first `FROM` resolved from the
+/// build's args or their defaults; stage names and `scratch` are left out.
+pub fn base_images(
+    dockerfile: &str,
+    args: &std::collections::BTreeMap<String, Option<String>>,
+) -> Vec<String> {
+    let joined = dockerfile.replace("\\\n", " ");
+    let mut globals: HashMap<String, String> = HashMap::new();
+    let mut stages: Vec<String> = Vec::new();
+    let mut images = Vec::new();
+    let mut seen_from = false;
+    for line in joined
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let mut words = line.split_whitespace();
+        let instruction = words.next().unwrap_or("").to_ascii_uppercase();
+        match instruction.as_str() {
+            "ARG" if !seen_from => {
+                if let Some(decl) = words.next() {
+                    let (name, default) = decl.split_once('=').unwrap_or((decl, ""));
+                    let value = args
+                        .get(name)
+                        .cloned()
+                        .flatten()
+                        .unwrap_or_else(|| default.trim_matches('"').to_owned());
+                    globals.insert(name.to_owned(), value);
+                }
+            }
+            "FROM" => {
+                seen_from = true;
+                let rest: Vec<&str> = words.filter(|w| !w.starts_with("--")).collect();
+                let Some(raw) = rest.first() else { continue };
+                let image = substitute_args(raw, &globals);
+                // A FROM naming an earlier stage builds on it, not on an image.
+                let is_stage = stages.contains(&image.to_ascii_lowercase());
+                if image != "scratch" && !image.is_empty() && !is_stage && !images.contains(&image)
+                {
+                    images.push(image);
+                }
+                if let (Some(as_kw), Some(stage)) = (rest.get(1), rest.get(2)) {
+                    if as_kw.eq_ignore_ascii_case("as") {
+                        stages.push(stage.to_ascii_lowercase());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    images
+}
+
+/// `${NAME}`, `$NAME` and `${NAME:-default}` from the global ARGs.
+fn substitute_args(text: &str, vars: &HashMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(body) = after.strip_prefix('{') {
+            let end = body.find('}').unwrap_or(body.len());
+            let inner = &body[..end];
+            let (name, default) = inner.split_once(":-").unwrap_or((inner, ""));
+            let value = vars
+                .get(name)
+                .filter(|v| !v.is_empty())
+                .cloned()
+                .unwrap_or_else(|| default.to_owned());
+            out.push_str(&value);
+            rest = body.get(end + 1..).unwrap_or("");
+        } else {
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            out.push_str(vars.get(&after[..len]).map(String::as_str).unwrap_or(""));
+            rest = &after[len..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `Step 3/9 : RUN ...` -> (3, 9).
 fn step(line: &str) -> Option<(u64, u64)> {
     let rest = line.trim().strip_prefix("Step ")?;
@@ -334,6 +417,27 @@ mod tests {
                 "src/main.rs"
             ]
         );
+    }
+
+    #[test]
+    fn base_images_resolve_args_and_skip_stages() {
+        let dockerfile = "ARG RUST_IMAGE=rust:1-bookworm\nARG RUNTIME_IMAGE=debian:bookworm-slim\n\
+            FROM ${RUST_IMAGE} AS builder\nRUN build\nFROM builder AS tested\n\
+            FROM --platform=linux/amd64 $RUNTIME_IMAGE\nCOPY --from=builder /a /a\nFROM scratch\n";
+        let none = std::collections::BTreeMap::new();
+        assert_eq!(
+            base_images(dockerfile, &none),
+            ["rust:1-bookworm", "debian:bookworm-slim"]
+        );
+        let args = std::collections::BTreeMap::from([(
+            "RUST_IMAGE".to_string(),
+            Some("rust:1.90".to_string()),
+        )]);
+        assert_eq!(
+            base_images(dockerfile, &args),
+            ["rust:1.90", "debian:bookworm-slim"]
+        );
+        assert_eq!(base_images("FROM ${IMG:-alpine:3}\n", &none), ["alpine:3"]);
     }
 
     #[test]

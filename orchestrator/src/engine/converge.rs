@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use super::{
     build::{self, BuildRequest},
     create::{self, ContainerPlan},
-    hash, health, labels,
+    hash, health, labels, standin,
     state::{self, Container, ProjectState},
     Engine, EngineError,
 };
@@ -335,13 +335,8 @@ pub async fn image_id(engine: &Engine, image: &str) -> Result<Option<String>, En
     }
 }
 
-/// Pulls an image with progress; when no registry answers, says how else to provide it.
-pub async fn pull(
-    engine: &Engine,
-    service: &str,
-    image: &str,
-    progress: &Progress,
-) -> Result<(), EngineError> {
+/// Pulls an image with progress; the error is the registry's reason.
+async fn try_pull(engine: &Engine, image: &str, progress: &Progress) -> Result<(), String> {
     let (repo, tag) = split_reference(image);
     let task = progress.spinner(format!("Pulling {image}"));
     let mut stream = engine.docker.create_image(
@@ -355,14 +350,9 @@ pub async fn pull(
     );
     let mut layers: BTreeMap<String, String> = BTreeMap::new();
     while let Some(item) = stream.next().await {
-        let failed = |why: String| {
-            EngineError::Failed(format!(
-                "could not pull {image} for service {service}: {why}\n  this engine cannot get it from a registry: build it locally (give the service a build: section) or load it with `docker load -i IMAGE.tar`"
-            ))
-        };
-        let info = item.map_err(|e| failed(super::root_cause(&e)))?;
+        let info = item.map_err(|e| super::root_cause(&e))?;
         if let Some(detail) = info.error_detail {
-            return Err(failed(detail.message.unwrap_or_default()));
+            return Err(detail.message.unwrap_or_default());
         }
         if let (Some(id), Some(status)) = (info.id, info.status) {
             layers.insert(id, status);
@@ -375,6 +365,58 @@ pub async fn pull(
     }
     drop(task);
     progress.event("Image", image, "Pulled");
+    Ok(())
+}
+
+/// Pulls an image; where no registry answers, makes the project's stand-in for it if it has
+/// one, else says how to provide the image.
+pub async fn pull_or_stand_in(
+    engine: &Engine,
+    project: &Project,
+    service: &str,
+    image: &str,
+    progress: &Progress,
+) -> Result<(), EngineError> {
+    let Err(why) = try_pull(engine, image, progress).await else {
+        return Ok(());
+    };
+    if standin::make(engine, project, image, &why, progress).await? {
+        return Ok(());
+    }
+    Err(EngineError::Failed(format!(
+        "could not pull {image} for service {service}: {why}\n  this engine cannot get it from a registry: build it locally (give the service a build: section) or load it with `docker load -i IMAGE.tar`"
+    )))
+}
+
+/// Pulls an image for `service`, saying how else to provide it when no registry answers.
+pub async fn pull(
+    engine: &Engine,
+    project: &Project,
+    service: &str,
+    image: &str,
+    progress: &Progress,
+) -> Result<(), EngineError> {
+    pull_or_stand_in(engine, project, service, image, progress).await
+}
+
+/// Makes sure the base images a build starts `FROM` are here: pulled, or the project's
+/// stand-ins made. The classic builder would otherwise try a registry mid-build.
+pub async fn ensure_base_images(
+    engine: &Engine,
+    project: &Project,
+    service: &str,
+    spec: &crate::project::model::Build,
+    progress: &Progress,
+) -> Result<(), EngineError> {
+    let path = spec.context.join(&spec.dockerfile);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(()); // the build reports a missing Dockerfile itself
+    };
+    for base in build::base_images(&text, &spec.args) {
+        if image_id(engine, &base).await?.is_none() {
+            pull_or_stand_in(engine, project, service, &base, progress).await?;
+        }
+    }
     Ok(())
 }
 
@@ -396,6 +438,7 @@ pub async fn ensure_image(
             BuildPolicy::Missing => existing.is_none(),
         };
         if wanted {
+            ensure_base_images(engine, project, name, build_spec, progress).await?;
             let request = BuildRequest {
                 project: &project.name,
                 service: name,
@@ -418,7 +461,7 @@ pub async fn ensure_image(
         _ => existing.is_none() || opts.pull,
     };
     if must_pull {
-        pull(engine, name, &image, progress).await?;
+        pull(engine, project, name, &image, progress).await?;
         return image_id(engine, &image)
             .await?
             .ok_or_else(|| EngineError::Failed(format!("{image} was pulled but is not there")));

@@ -67,6 +67,7 @@ mod tests {
             secrets: BTreeMap::new(),
             configs: BTreeMap::new(),
             disabled_services: BTreeMap::new(),
+            stand_ins: BTreeMap::new(),
         }
     }
 

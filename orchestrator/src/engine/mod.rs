@@ -11,6 +11,7 @@ pub mod dockerignore;
 pub mod hash;
 pub mod health;
 pub mod labels;
+pub mod standin;
 pub mod state;
 
 use std::time::Duration;

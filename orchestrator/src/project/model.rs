@@ -30,6 +30,10 @@ pub struct Project {
     /// Services left out because none of their profiles is active.
     #[serde(skip)]
     pub disabled_services: BTreeMap<String, Service>,
+    /// `x-stand-ins`: image -> the command that makes a local stand-in for it, run when the
+    /// image cannot be pulled (an engine without registry access).
+    #[serde(rename = "x-stand-ins", skip_serializing_if = "BTreeMap::is_empty")]
+    pub stand_ins: BTreeMap<String, String>,
 }
 
 impl Project {

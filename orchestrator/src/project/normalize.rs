@@ -279,6 +279,7 @@ pub fn project(ctx: &mut Ctx, tree: &Tree, active_profiles: &[String]) -> Projec
         secrets: BTreeMap::new(),
         configs: BTreeMap::new(),
         disabled_services: BTreeMap::new(),
+        stand_ins: BTreeMap::new(),
     };
     let Some(top) = ctx.object(tree, &root) else {
         return project;
@@ -311,6 +312,15 @@ pub fn project(ctx: &mut Ctx, tree: &Tree, active_profiles: &[String]) -> Projec
             "volumes" => project.volumes = section(ctx, value, &path, volume),
             "secrets" => project.secrets = section(ctx, value, &path, file_object),
             "configs" => project.configs = section(ctx, value, &path, file_object),
+            "x-stand-ins" => {
+                if let Some(entries) = ctx.object(value, &path) {
+                    for (image, command) in entries {
+                        if let Some(command) = ctx.string(command, &path.key(image)) {
+                            project.stand_ins.insert(image.clone(), command);
+                        }
+                    }
+                }
+            }
             k if k.starts_with("x-") => {}
             "include" => ctx.warn(&path, "include is not supported yet; ignored"),
             other => ctx.warn(&path, format!("unknown top-level key {other:?}; ignored")),

@@ -1,0 +1,194 @@
+//! End-to-end harness: the repository's own `build.yml`, brought up by the orchestrator under a
+//! project name and an HTTP port of the test's own, torn down (volumes too) when the test ends,
+//! pass or fail.
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Command, Output},
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
+
+/// The repository root, where `build.yml` is.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The orchestrator binary, built once for the whole test run.
+pub fn orchestrator() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .current_dir(repo())
+                .args(["build", "-q", "-p", "orchestrator"])
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "the orchestrator builds");
+            repo().join("target/debug/orchestrator")
+        })
+        .clone()
+}
+
+/// The password every test stack's Postgres gets (tests only; never committed for real use).
+const TEST_PASSWORD: &str = "e2e-only-password";
+
+/// A free TCP port (bound, read, released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("0.0.0.0:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One stack of the test's own.
+pub struct Stack {
+    pub project: String,
+    pub port: u16,
+}
+
+impl Stack {
+    /// Brings the stack up (`up -d --wait`), building what it must: the first stack of a run
+    /// pays for the images (and, on an engine without a registry, the stand-ins); the others
+    /// find them cached.
+    pub fn up(name: &str) -> Self {
+        build_images_once();
+        let stack = Self {
+            project: format!("e2e{name}{}", std::process::id()),
+            port: free_port(),
+        };
+        let out = stack.orchestrator(&["up", "-d", "--wait", "--wait-timeout", "240"]);
+        assert!(out.status.success(), "up failed:\n{}", text(&out));
+        stack
+    }
+
+    /// Runs the orchestrator on `build.yml` under this stack's name and port.
+    pub fn orchestrator(&self, args: &[&str]) -> Output {
+        let mut all = vec![
+            "-f",
+            "build.yml",
+            "-p",
+            &self.project,
+            "--progress",
+            "plain",
+        ];
+        all.extend_from_slice(args);
+        Command::new(orchestrator())
+            .current_dir(repo())
+            .args(&all)
+            .env("HTTP_PORT", self.port.to_string())
+            .env("POSTGRES_PASSWORD", TEST_PASSWORD)
+            .env_remove("COMPOSE_PROJECT_NAME")
+            .output()
+            .expect("the orchestrator runs")
+    }
+
+    /// Runs the orchestrator and asserts success; returns its output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.orchestrator(args);
+        assert!(
+            out.status.success(),
+            "orchestrator {args:?} failed:\n{}",
+            text(&out)
+        );
+        text(&out)
+    }
+
+    /// `http://127.0.0.1:PORT` + `path`: through nginx, as a browser would.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// A container's name.
+    pub fn container(&self, service: &str, n: u32) -> String {
+        format!("{}-{service}-{n}", self.project)
+    }
+
+    /// Polls until `check` holds or panics after `timeout`.
+    pub fn eventually(&self, what: &str, timeout: Duration, check: impl Fn() -> bool) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if check() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!("{what}: not within {timeout:?}");
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = self.orchestrator(&["down", "-v", "--yes", "-t", "2", "--rmi", "local"]);
+        let label = format!("label=com.docker.compose.project={}", self.project);
+        for kind in [
+            &["ps", "-aq"][..],
+            &["volume", "ls", "-q"],
+            &["network", "ls", "-q"],
+        ] {
+            let mut args = kind.to_vec();
+            args.extend(["--filter", &label]);
+            let ids = Command::new("docker")
+                .args(&args)
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            for id in ids.lines() {
+                let rm: &[&str] = match kind[0] {
+                    "ps" => &["rm", "-f", "-v"],
+                    "volume" => &["volume", "rm", "-f"],
+                    _ => &["network", "rm"],
+                };
+                let _ = Command::new("docker").args(rm).arg(id).output();
+            }
+        }
+    }
+}
+
+/// Builds the stack's images once per run (and the stand-ins where no registry answers), so
+/// tests running side by side do not all build them at once.
+fn build_images_once() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let out = Command::new(orchestrator())
+            .current_dir(repo())
+            .args([
+                "-f",
+                "build.yml",
+                "-p",
+                "e2ebuild",
+                "--progress",
+                "plain",
+                "build",
+            ])
+            .env("POSTGRES_PASSWORD", TEST_PASSWORD)
+            .output()
+            .expect("the orchestrator runs");
+        assert!(
+            out.status.success(),
+            "building the stack failed:\n{}",
+            text(&out)
+        );
+    });
+}
+
+/// stdout and stderr together.
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The docker CLI's stdout.
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
