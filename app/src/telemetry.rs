@@ -1,5 +1,7 @@
 //! Logging, set up once: `RUST_LOG` chooses what is shown (default `info`).
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::{fmt, fmt::format::FmtSpan, EnvFilter};
 
 /// Installs the global subscriber; a second call (as in tests) is a no-op. Each request's span
@@ -10,6 +12,7 @@ pub fn init() {
     let _ = fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal())
         .with_span_events(FmtSpan::CLOSE)
         .try_init();
 }

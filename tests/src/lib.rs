@@ -71,7 +71,26 @@ impl Stack {
         };
         let out = stack.orchestrator(&["up", "-d", "--wait", "--wait-timeout", "240"]);
         assert!(out.status.success(), "up failed:\n{}", text(&out));
+        stack.wait_until_served();
         stack
+    }
+
+    /// Waits until the board answers through nginx on the published port.
+    pub fn wait_until_served(&self) {
+        let client = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        self.eventually(
+            "the board answers through nginx",
+            Duration::from_secs(60),
+            || {
+                client
+                    .get(self.url("/readyz"))
+                    .send()
+                    .is_ok_and(|r| r.status() == 200)
+            },
+        );
     }
 
     /// Runs the orchestrator on `build.yml` under this stack's name and port.

@@ -42,10 +42,20 @@ impl Drop for Driver {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_person_posts_a_comment_and_sees_the_errors_of_an_empty_form() {
+#[test]
+fn a_person_posts_a_comment_and_sees_the_errors_of_an_empty_form() {
+    // The stack's harness is blocking; the WebDriver client is async, in a runtime of its own.
     let stack = Stack::up("browser");
     let driver = Driver::start();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(drive(&stack, &driver));
+}
+
+async fn drive(stack: &Stack, driver: &Driver) {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -53,8 +63,8 @@ async fn a_person_posts_a_comment_and_sees_the_errors_of_an_empty_form() {
             "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1100,1300"]
         }),
     );
-    let browser = ClientBuilder::rustls()
-        .expect("a TLS setup")
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let browser = ClientBuilder::new(connector)
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{}", driver.port))
         .await

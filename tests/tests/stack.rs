@@ -134,6 +134,7 @@ fn comments_survive_down_and_up_and_go_with_down_v() {
     );
     stack.ok(&["down"]);
     stack.ok(&["up", "-d", "--wait", "--wait-timeout", "240"]);
+    stack.wait_until_served();
     let html = c.get(stack.url("/")).send().unwrap().text().unwrap();
     assert!(
         html.contains("Kept across down"),
@@ -142,6 +143,7 @@ fn comments_survive_down_and_up_and_go_with_down_v() {
 
     stack.ok(&["down", "-v", "--yes"]);
     stack.ok(&["up", "-d", "--wait", "--wait-timeout", "240"]);
+    stack.wait_until_served();
     let html = c.get(stack.url("/")).send().unwrap().text().unwrap();
     assert!(
         !html.contains("Kept across down") && html.contains("No comments yet"),
@@ -189,9 +191,23 @@ fn the_board_recovers_from_a_killed_app_and_a_stopped_database_losing_nothing_ac
         })
     };
 
-    // The app killed under load comes back by its restart policy.
+    // The app killed under load comes back by its restart policy. Killed as a crash kills it,
+    // from outside: `docker kill` counts as a manual stop, which restart policies respect.
     std::thread::sleep(Duration::from_secs(1));
-    docker(&["kill", &stack.container("app", 1)]);
+    let pid = docker(&[
+        "inspect",
+        "-f",
+        "{{.State.Pid}}",
+        &stack.container("app", 1),
+    ]);
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &pid])
+        .status()
+        .unwrap();
+    assert!(
+        killed.success(),
+        "kill -9 {pid} (the tests run as root, as on CI)"
+    );
     stack.eventually(
         "the board answers again after the app was killed",
         Duration::from_secs(120),
