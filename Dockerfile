@@ -33,7 +33,8 @@ FROM ${RUNTIME_IMAGE}
 RUN set -eux; \
     apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libpq5; \
-    rm -rf /var/lib/apt/lists/*; \
+    apt-get clean; \
+    rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin; \
     useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin board
 COPY --from=builder /usr/local/bin/app /usr/local/bin/app
 USER board
