@@ -42,6 +42,27 @@ impl Drop for Driver {
     }
 }
 
+/// Types into the form's three fields, as a person would, and submits it.
+async fn fill_and_submit(
+    browser: &fantoccini::Client,
+    title: &str,
+    author: &str,
+    text: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    for (field, value) in [("title", title), ("author", author), ("text", text)] {
+        browser
+            .find(Locator::Id(field))
+            .await?
+            .send_keys(value)
+            .await?;
+    }
+    browser
+        .find(Locator::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await
+}
+
 #[test]
 fn a_person_posts_a_comment_and_sees_the_errors_of_an_empty_form() {
     // The stack's harness is blocking; the WebDriver client is async, in a runtime of its own.
@@ -73,26 +94,13 @@ async fn drive(stack: &Stack, driver: &Driver) {
     let result = async {
         browser.goto(&stack.url("/")).await?;
         assert_eq!(browser.title().await?, "Comment board");
-        browser
-            .find(Locator::Id("title"))
-            .await?
-            .send_keys("Hello from Chromium")
-            .await?;
-        browser
-            .find(Locator::Id("author"))
-            .await?
-            .send_keys("A real browser")
-            .await?;
-        browser
-            .find(Locator::Id("text"))
-            .await?
-            .send_keys("Typed, submitted, redirected, shown: <b>escaped</b>.")
-            .await?;
-        browser
-            .find(Locator::Css("button[type=submit]"))
-            .await?
-            .click()
-            .await?;
+        fill_and_submit(
+            &browser,
+            "Hello from Chromium",
+            "A real browser",
+            "Typed, submitted, redirected, shown: <b>escaped</b>.",
+        )
+        .await?;
         browser
             .wait()
             .for_element(Locator::Css("li.comment"))
@@ -116,26 +124,13 @@ async fn drive(stack: &Stack, driver: &Driver) {
         assert_eq!(body, "Typed, submitted, redirected, shown: <b>escaped</b>.");
 
         // A second comment so the screenshot shows the order, newest first.
-        browser
-            .find(Locator::Id("title"))
-            .await?
-            .send_keys("Newest first")
-            .await?;
-        browser
-            .find(Locator::Id("author"))
-            .await?
-            .send_keys("Ann")
-            .await?;
-        browser
-            .find(Locator::Id("text"))
-            .await?
-            .send_keys("Below the form, every comment.")
-            .await?;
-        browser
-            .find(Locator::Css("button[type=submit]"))
-            .await?
-            .click()
-            .await?;
+        fill_and_submit(
+            &browser,
+            "Newest first",
+            "Ann",
+            "Below the form, every comment.",
+        )
+        .await?;
         browser
             .wait()
             .for_element(Locator::XPath("//h3[contains(., 'Newest first')]"))

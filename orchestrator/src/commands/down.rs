@@ -56,6 +56,20 @@ pub fn human_size(bytes: Option<i64>) -> String {
     }
 }
 
+/// The project's volumes (named and anonymous), by their labels.
+pub async fn project_volumes(ctx: &Context) -> Result<Vec<bollard::models::Volume>, EngineError> {
+    Ok(ctx
+        .engine
+        .docker
+        .list_volumes(Some(ListVolumesOptions {
+            filters: Some(labels::filter(&[(labels::PROJECT, &ctx.project().name)])),
+        }))
+        .await
+        .map_err(EngineError::api("could not list volumes"))?
+        .volumes
+        .unwrap_or_default())
+}
+
 /// Lists the volumes, asks on a terminal, refuses without one unless `yes`.
 pub fn agree_to_remove(volumes: &[DoomedVolume], yes: bool) -> Result<(), EngineError> {
     if volumes.is_empty() || yes {
@@ -109,16 +123,7 @@ pub async fn run(ctx: &Context, args: &DownArgs) -> Result<i32, Error> {
     // Ask about volumes before touching anything, so a refusal leaves the stack as it was.
     let mut doomed = Vec::new();
     if args.volumes {
-        let listed = ctx
-            .engine
-            .docker
-            .list_volumes(Some(ListVolumesOptions {
-                filters: Some(labels::filter(&[(labels::PROJECT, &project.name)])),
-            }))
-            .await
-            .map_err(EngineError::api("could not list volumes"))?
-            .volumes
-            .unwrap_or_default();
+        let listed = project_volumes(ctx).await?;
         let external: Vec<&String> = project
             .volumes
             .values()

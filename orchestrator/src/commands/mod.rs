@@ -61,6 +61,25 @@ impl Context {
             .collect())
     }
 
+    /// Container number `index` of `service` (running ones only unless `all`).
+    pub async fn container(
+        &self,
+        service: &str,
+        index: u32,
+        all: bool,
+    ) -> Result<Container, EngineError> {
+        self.containers(&[service.to_owned()], all, false)
+            .await?
+            .into_iter()
+            .find(|c| c.number == index)
+            .ok_or_else(|| {
+                let state = if all { "" } else { "running " };
+                EngineError::Failed(format!(
+                    "service {service} has no {state}container number {index}"
+                ))
+            })
+    }
+
     /// Containers in the order they are stopped: dependents before what they depend on.
     pub fn stop_order(&self, mut containers: Vec<Container>) -> Vec<Container> {
         let order = &self.loaded.start_order;

@@ -1,7 +1,7 @@
 //! `rm`: remove stopped containers. Their anonymous volumes stay (the next `up` re-attaches
 //! them) unless `-v` is given and confirmed.
 
-use bollard::query_parameters::{ListVolumesOptions, RemoveContainerOptions};
+use bollard::query_parameters::RemoveContainerOptions;
 
 use super::{confirm, down, Context};
 use crate::{
@@ -34,16 +34,7 @@ pub async fn run(ctx: &Context, args: &RmArgs) -> Result<i32, Error> {
     }
     let mut doomed = Vec::new();
     if args.volumes {
-        let listed = ctx
-            .engine
-            .docker
-            .list_volumes(Some(ListVolumesOptions {
-                filters: Some(labels::filter(&[(labels::PROJECT, &ctx.project().name)])),
-            }))
-            .await
-            .map_err(EngineError::api("could not list volumes"))?
-            .volumes
-            .unwrap_or_default();
+        let listed = down::project_volumes(ctx).await?;
         for v in listed {
             let (Some(service), Some(number), Some(path)) = (
                 v.labels.get(labels::SERVICE),

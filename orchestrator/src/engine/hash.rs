@@ -54,21 +54,11 @@ pub fn config_hash(
 mod tests {
     use super::*;
     use crate::project::model::Deploy;
-    use std::collections::BTreeMap;
 
     fn project_with(service: Service) -> Project {
-        Project {
-            name: "p".into(),
-            working_dir: Default::default(),
-            config_files: vec![],
-            services: BTreeMap::from([("web".to_string(), service)]),
-            networks: BTreeMap::new(),
-            volumes: BTreeMap::new(),
-            secrets: BTreeMap::new(),
-            configs: BTreeMap::new(),
-            disabled_services: BTreeMap::new(),
-            stand_ins: BTreeMap::new(),
-        }
+        let mut project = Project::new("p", Default::default());
+        project.services.insert("web".to_string(), service);
+        project
     }
 
     #[test]

@@ -37,6 +37,22 @@ pub struct Project {
 }
 
 impl Project {
+    /// An empty project called `name`, rooted at `working_dir`.
+    pub fn new(name: &str, working_dir: PathBuf) -> Self {
+        Self {
+            name: name.to_owned(),
+            working_dir,
+            config_files: Vec::new(),
+            services: BTreeMap::new(),
+            networks: BTreeMap::new(),
+            volumes: BTreeMap::new(),
+            secrets: BTreeMap::new(),
+            configs: BTreeMap::new(),
+            disabled_services: BTreeMap::new(),
+            stand_ins: BTreeMap::new(),
+        }
+    }
+
     /// The image a service runs: `image:`, or `project-service` when it is only built.
     pub fn image_name(&self, service: &str) -> String {
         match self.services.get(service).and_then(|s| s.image.clone()) {

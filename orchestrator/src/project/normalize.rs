@@ -269,18 +269,7 @@ pub fn clean(path: &Path) -> PathBuf {
 /// Reads the whole merged document into a project.
 pub fn project(ctx: &mut Ctx, tree: &Tree, active_profiles: &[String]) -> Project {
     let root = DocPath::root();
-    let mut project = Project {
-        name: ctx.project.to_owned(),
-        working_dir: ctx.working_dir.to_path_buf(),
-        config_files: Vec::new(),
-        services: BTreeMap::new(),
-        networks: BTreeMap::new(),
-        volumes: BTreeMap::new(),
-        secrets: BTreeMap::new(),
-        configs: BTreeMap::new(),
-        disabled_services: BTreeMap::new(),
-        stand_ins: BTreeMap::new(),
-    };
+    let mut project = Project::new(ctx.project, ctx.working_dir.to_path_buf());
     let Some(top) = ctx.object(tree, &root) else {
         return project;
     };
@@ -400,6 +389,18 @@ fn external(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> (bool, Option<String>) {
     }
 }
 
+/// The engine's name for a top-level object: `name:` if given, the key itself if external,
+/// else `project_key`.
+fn engine_name(ctx: &Ctx, key: &str, name: Option<String>, external: bool) -> String {
+    name.unwrap_or_else(|| {
+        if external {
+            key.to_owned()
+        } else {
+            format!("{}_{key}", ctx.project)
+        }
+    })
+}
+
 fn network(ctx: &mut Ctx, key: &str, body: &Tree, path: &DocPath) -> Option<Network> {
     let mut n = Network::default();
     let mut name = None;
@@ -426,13 +427,7 @@ fn network(ctx: &mut Ctx, key: &str, body: &Tree, path: &DocPath) -> Option<Netw
             }
         }
     }
-    n.name = name.unwrap_or_else(|| {
-        if n.external {
-            key.to_owned()
-        } else {
-            format!("{}_{key}", ctx.project)
-        }
-    });
+    n.name = engine_name(ctx, key, name, n.external);
     Some(n)
 }
 
@@ -457,13 +452,7 @@ fn volume(ctx: &mut Ctx, key: &str, body: &Tree, path: &DocPath) -> Option<Volum
             }
         }
     }
-    vol.name = name.unwrap_or_else(|| {
-        if vol.external {
-            key.to_owned()
-        } else {
-            format!("{}_{key}", ctx.project)
-        }
-    });
+    vol.name = engine_name(ctx, key, name, vol.external);
     Some(vol)
 }
 
@@ -502,13 +491,7 @@ fn file_object(ctx: &mut Ctx, key: &str, body: &Tree, path: &DocPath) -> Option<
             "give exactly one of file, environment, content or external",
         );
     }
-    obj.name = name.unwrap_or_else(|| {
-        if obj.external {
-            key.to_owned()
-        } else {
-            format!("{}_{key}", ctx.project)
-        }
-    });
+    obj.name = engine_name(ctx, key, name, obj.external);
     Some(obj)
 }
 

@@ -106,7 +106,10 @@ fn an_image_that_cannot_be_pulled_says_how_to_provide_it() {
     assert!(said.contains("docker load"), "{said}");
     let out = p.run(&["pull"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("could not pull example.invalid/nothing-here:1"), "pull says the same");
+    assert!(
+        text(&out).contains("could not pull example.invalid/nothing-here:1"),
+        "pull says the same"
+    );
 }
 
 #[test]
