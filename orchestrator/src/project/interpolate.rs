@@ -182,8 +182,14 @@ pub fn interpolate_tree(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let mut unset = BTreeSet::new();
-    walk(tree, &DocPath::root(), lookup, &mut unset, diagnostics);
-    for name in unset {
+    let mut required = BTreeSet::new();
+    let mut names = Names {
+        unset: &mut unset,
+        required: &mut required,
+    };
+    walk(tree, &DocPath::root(), lookup, &mut names, diagnostics);
+    // A variable already reported as required and missing needs no second word about it.
+    for name in unset.difference(&required) {
         diagnostics.push(Diagnostic::warning(
             DocPath::root(),
             format!("the {name} variable is not set; it stands for an empty string"),
@@ -191,26 +197,37 @@ pub fn interpolate_tree(
     }
 }
 
+/// The variables a walk found unset, and those among them that were required.
+struct Names<'a> {
+    unset: &'a mut BTreeSet<String>,
+    required: &'a mut BTreeSet<String>,
+}
+
 fn walk(
     node: &mut Tree,
     path: &DocPath,
     lookup: &dyn Fn(&str) -> Option<String>,
-    unset: &mut BTreeSet<String>,
+    names: &mut Names,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     match node {
-        Tree::String(s) if s.contains('$') => match substitute(s, lookup, unset) {
+        Tree::String(s) if s.contains('$') => match substitute(s, lookup, names.unset) {
             Ok(done) => *s = done,
-            Err(e) => diagnostics.push(Diagnostic::error(path.clone(), e.to_string())),
+            Err(e) => {
+                if let TemplateError::Required { name, .. } = &e {
+                    names.required.insert(name.clone());
+                }
+                diagnostics.push(Diagnostic::error(path.clone(), e.to_string()));
+            }
         },
         Tree::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                walk(item, &path.index(i), lookup, unset, diagnostics);
+                walk(item, &path.index(i), lookup, names, diagnostics);
             }
         }
         Tree::Object(map) => {
             for (k, v) in map.iter_mut() {
-                walk(v, &path.key(k), lookup, unset, diagnostics);
+                walk(v, &path.key(k), lookup, names, diagnostics);
             }
         }
         _ => {}
@@ -313,6 +330,22 @@ mod tests {
         let mut unset = BTreeSet::new();
         substitute("$A ${A} ${B:-x} ${C-y}", &env, &mut unset).unwrap();
         assert_eq!(unset.into_iter().collect::<Vec<_>>(), ["A"]);
+    }
+
+    #[test]
+    fn a_required_variable_is_reported_once_not_also_as_unset() {
+        let mut tree =
+            serde_json::json!({"a": "${PW:?set PW}", "b": "user:${PW}@db", "c": "$OTHER"});
+        let mut diags = Vec::new();
+        interpolate_tree(&mut tree, &env, &mut diags);
+        let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "required variable PW is missing a value: set PW",
+                "the OTHER variable is not set; it stands for an empty string"
+            ]
+        );
     }
 
     #[test]
