@@ -214,3 +214,42 @@ fn attached_up_stops_the_stack_on_ctrl_c() {
     assert_eq!(p.inspect("web", 1, "{{.State.Status}}"), "exited");
     let _ = BOX;
 }
+
+#[test]
+fn a_second_ctrl_c_kills_instead_of_waiting() {
+    // `sleep` as PID 1 ignores SIGTERM, so a graceful stop would wait the whole grace period.
+    let p = TestProject::new(
+        "services:\n  slow:\n    image: $BOX\n    command: [\"sleep\", \"3600\"]\n    stop_grace_period: 60s\n",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orchestrator"))
+        .current_dir(p.path())
+        .args(["-p", &p.name, "--progress", "plain", "up"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    p.eventually("the stack runs", Duration::from_secs(30), || {
+        p.container_id("slow", 1)
+            .is_some_and(|_| p.inspect("slow", 1, "{{.State.Status}}") == "running")
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the second Ctrl-C did not kill"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let said = text(&child.wait_with_output().unwrap());
+    assert!(said.contains("Killing"), "{said}");
+    assert_eq!(
+        p.inspect("slow", 1, "{{.State.ExitCode}}"),
+        "137",
+        "killed, not stopped"
+    );
+}
