@@ -401,59 +401,96 @@ fn engine_name(ctx: &Ctx, key: &str, name: Option<String>, external: bool) -> St
     })
 }
 
-fn network(ctx: &mut Ctx, key: &str, body: &Tree, path: &DocPath) -> Option<Network> {
-    let mut n = Network::default();
-    let mut name = None;
-    if !body.is_null() {
-        for (k, v) in ctx.object(body, path)? {
-            let p = path.key(k);
-            match k.as_str() {
-                "name" => name = ctx.string(v, &p),
-                "driver" => n.driver = ctx.string(v, &p),
-                "driver_opts" => n.driver_opts = ctx.labels(v, &p),
-                "external" => {
-                    let (ext, legacy_name) = external(ctx, v, &p);
-                    n.external = ext;
-                    name = name.or(legacy_name);
-                }
-                "internal" => n.internal = ctx.bool(v, &p).unwrap_or(false),
-                "attachable" => n.attachable = ctx.bool(v, &p).unwrap_or(false),
-                "labels" => n.labels = ctx.labels(v, &p),
-                "ipam" | "enable_ipv4" | "enable_ipv6" => {
-                    ctx.warn(&p, format!("{k} is not supported yet; ignored"))
-                }
-                x if x.starts_with("x-") => {}
-                other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
+/// The keys networks and volumes share: `name`, `driver`, `driver_opts`, `external`, `labels`.
+#[derive(Default)]
+struct Common {
+    name: Option<String>,
+    driver: Option<String>,
+    driver_opts: BTreeMap<String, String>,
+    external: bool,
+    labels: BTreeMap<String, String>,
+}
+
+impl Common {
+    /// Reads one key if it is a shared one (or an `x-` extension); false for the others.
+    fn read(&mut self, ctx: &mut Ctx, key: &str, v: &Tree, p: &DocPath) -> bool {
+        match key {
+            "name" => self.name = ctx.string(v, p),
+            "driver" => self.driver = ctx.string(v, p),
+            "driver_opts" => self.driver_opts = ctx.labels(v, p),
+            "external" => {
+                let (ext, legacy_name) = external(ctx, v, p);
+                self.external = ext;
+                self.name = self.name.take().or(legacy_name);
             }
+            "labels" => self.labels = ctx.labels(v, p),
+            x if x.starts_with("x-") => {}
+            _ => return false,
+        }
+        true
+    }
+
+    /// The engine's name: `name:`, the key itself if external, else `project_key`.
+    fn engine_name(&self, ctx: &Ctx, key: &str) -> String {
+        engine_name(ctx, key, self.name.clone(), self.external)
+    }
+}
+
+/// The entries of a top-level object's body; an empty body (`data:`) has none.
+fn entries<'t>(
+    ctx: &mut Ctx,
+    body: &'t Tree,
+    path: &DocPath,
+) -> Option<Vec<(&'t String, &'t Tree)>> {
+    if body.is_null() {
+        return Some(Vec::new());
+    }
+    Some(ctx.object(body, path)?.iter().collect())
+}
+
+fn network(ctx: &mut Ctx, key: &str, body: &Tree, path: &DocPath) -> Option<Network> {
+    let mut common = Common::default();
+    let (mut internal, mut attachable) = (false, false);
+    for (k, v) in entries(ctx, body, path)? {
+        let p = path.key(k);
+        if common.read(ctx, k, v, &p) {
+            continue;
+        }
+        match k.as_str() {
+            "internal" => internal = ctx.bool(v, &p).unwrap_or(false),
+            "attachable" => attachable = ctx.bool(v, &p).unwrap_or(false),
+            "ipam" | "enable_ipv4" | "enable_ipv6" => {
+                ctx.warn(&p, format!("{k} is not supported yet; ignored"))
+            }
+            other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
         }
     }
-    n.name = engine_name(ctx, key, name, n.external);
-    Some(n)
+    Some(Network {
+        name: common.engine_name(ctx, key),
+        driver: common.driver,
+        driver_opts: common.driver_opts,
+        external: common.external,
+        internal,
+        attachable,
+        labels: common.labels,
+    })
 }
 
 fn volume(ctx: &mut Ctx, key: &str, body: &Tree, path: &DocPath) -> Option<Volume> {
-    let mut vol = Volume::default();
-    let mut name = None;
-    if !body.is_null() {
-        for (k, v) in ctx.object(body, path)? {
-            let p = path.key(k);
-            match k.as_str() {
-                "name" => name = ctx.string(v, &p),
-                "driver" => vol.driver = ctx.string(v, &p),
-                "driver_opts" => vol.driver_opts = ctx.labels(v, &p),
-                "external" => {
-                    let (ext, legacy_name) = external(ctx, v, &p);
-                    vol.external = ext;
-                    name = name.or(legacy_name);
-                }
-                "labels" => vol.labels = ctx.labels(v, &p),
-                x if x.starts_with("x-") => {}
-                other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
-            }
+    let mut common = Common::default();
+    for (k, v) in entries(ctx, body, path)? {
+        let p = path.key(k);
+        if !common.read(ctx, k, v, &p) {
+            ctx.warn(&p, format!("unknown key {k:?}; ignored"));
         }
     }
-    vol.name = engine_name(ctx, key, name, vol.external);
-    Some(vol)
+    Some(Volume {
+        name: common.engine_name(ctx, key),
+        driver: common.driver,
+        driver_opts: common.driver_opts,
+        external: common.external,
+        labels: common.labels,
+    })
 }
 
 fn file_object(ctx: &mut Ctx, key: &str, body: &Tree, path: &DocPath) -> Option<FileObject> {

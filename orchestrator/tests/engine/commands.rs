@@ -177,10 +177,9 @@ fn build_streams_the_context_without_what_dockerignore_excludes() {
     );
 }
 
-#[test]
-fn attached_up_stops_the_stack_on_ctrl_c() {
-    let p = TestProject::new(STACK);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_orchestrator"))
+/// Runs an attached `up` and returns it, with its PID for signals, once `service` runs.
+fn attached_up(p: &TestProject, service: &str) -> (std::process::Child, nix::unistd::Pid) {
+    let child = Command::new(env!("CARGO_BIN_EXE_orchestrator"))
         .current_dir(p.path())
         .args(["-p", &p.name, "--progress", "plain", "up"])
         .stdout(Stdio::piped())
@@ -188,11 +187,18 @@ fn attached_up_stops_the_stack_on_ctrl_c() {
         .spawn()
         .unwrap();
     p.eventually("the stack runs", Duration::from_secs(30), || {
-        p.container_id("worker", 1)
-            .is_some_and(|_| p.inspect("worker", 1, "{{.State.Status}}") == "running")
+        p.container_id(service, 1)
+            .is_some_and(|_| p.inspect(service, 1, "{{.State.Status}}") == "running")
     });
     std::thread::sleep(Duration::from_millis(500));
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    (child, pid)
+}
+
+#[test]
+fn attached_up_stops_the_stack_on_ctrl_c() {
+    let p = TestProject::new(STACK);
+    let (mut child, pid) = attached_up(&p, "worker");
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
     let started = Instant::now();
     let status = loop {
@@ -221,19 +227,7 @@ fn a_second_ctrl_c_kills_instead_of_waiting() {
     let p = TestProject::new(
         "services:\n  slow:\n    image: $BOX\n    command: [\"sleep\", \"3600\"]\n    stop_grace_period: 60s\n",
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_orchestrator"))
-        .current_dir(p.path())
-        .args(["-p", &p.name, "--progress", "plain", "up"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    p.eventually("the stack runs", Duration::from_secs(30), || {
-        p.container_id("slow", 1)
-            .is_some_and(|_| p.inspect("slow", 1, "{{.State.Status}}") == "running")
-    });
-    std::thread::sleep(Duration::from_millis(500));
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let (mut child, pid) = attached_up(&p, "slow");
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
