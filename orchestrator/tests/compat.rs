@@ -56,6 +56,20 @@ fn text(v: &Value) -> Option<String> {
     }
 }
 
+/// A mount as `SOURCE:TARGET:ro|rw` (an anonymous volume has no source).
+fn volume_key(source: &str, target: &str, read_only: bool) -> String {
+    format!("{source}:{target}:{}", if read_only { "ro" } else { "rw" })
+}
+
+/// A long-syntax volume entry (either tool's) as its key.
+fn long_volume_key(m: &serde_json::Map<String, Value>) -> String {
+    volume_key(
+        m.get("source").and_then(Value::as_str).unwrap_or(""),
+        m["target"].as_str().unwrap(),
+        m.get("read_only") == Some(&Value::Bool(true)),
+    )
+}
+
 fn port_key(ip: &str, published: &str, target: &str, protocol: &str) -> String {
     format!("{ip}:{published}:{target}/{protocol}")
 }
@@ -130,30 +144,14 @@ fn facts_from_compose(doc: &Value) -> BTreeMap<String, Facts> {
                 Value::Object(m) if m.get("type").and_then(Value::as_str) == Some("tmpfs") => {
                     continue
                 }
-                Value::Object(m) => format!(
-                    "{}:{}:{}",
-                    m.get("source").and_then(Value::as_str).unwrap_or(""),
-                    m["target"].as_str().unwrap(),
-                    if m.get("read_only") == Some(&Value::Bool(true)) {
-                        "ro"
-                    } else {
-                        "rw"
-                    }
-                ),
+                Value::Object(m) => long_volume_key(m),
                 other => {
                     let s = other.as_str().unwrap();
                     let parts: Vec<&str> = s.split(':').collect();
                     match parts.as_slice() {
-                        [t] => format!(":{t}:rw"),
-                        [src, t] => format!("{src}:{t}:rw"),
-                        [src, t, mode] => format!(
-                            "{src}:{t}:{}",
-                            if mode.split(',').any(|m| m == "ro") {
-                                "ro"
-                            } else {
-                                "rw"
-                            }
-                        ),
+                        [t] => volume_key("", t, false),
+                        [src, t] => volume_key(src, t, false),
+                        [src, t, mode] => volume_key(src, t, mode.split(',').any(|m| m == "ro")),
                         _ => panic!("unexpected volume {s}"),
                     }
                 }
@@ -238,16 +236,7 @@ fn facts_from_ours(doc: &Value) -> BTreeMap<String, Facts> {
             if v["type"] == "tmpfs" {
                 continue;
             }
-            f.volumes.insert(format!(
-                "{}:{}:{}",
-                v.get("source").and_then(Value::as_str).unwrap_or(""),
-                v["target"].as_str().unwrap(),
-                if v.get("read_only") == Some(&Value::Bool(true)) {
-                    "ro"
-                } else {
-                    "rw"
-                }
-            ));
+            f.volumes.insert(long_volume_key(v.as_object().unwrap()));
         }
         if let Some(Value::Object(m)) = s.get("environment") {
             f.environment = m.iter().map(|(k, v)| (k.clone(), text(v))).collect();

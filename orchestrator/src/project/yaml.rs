@@ -255,6 +255,15 @@ pub fn locate(text: &str, path: &[PathSeg]) -> Option<Location> {
 
 const FOUND: &str = "\u{0}found";
 
+/// The scalar `visit_*` methods of a visitor, each answering `$result` (`E` is the error type).
+macro_rules! scalar_visits {
+    ($result:expr; $($method:ident($($ty:ty)?)),*) => {$(
+        fn $method<E: de::Error>(self $(, _: $ty)?) -> Result<(), E> {
+            $result
+        }
+    )*};
+}
+
 struct Locator<'p> {
     path: &'p [PathSeg],
 }
@@ -305,33 +314,12 @@ impl<'de> Visitor<'de> for Entry<'_> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(())
     }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
+    scalar_visits!(Ok(());
+        visit_bool(bool), visit_i64(i64), visit_u64(u64), visit_f64(f64), visit_unit());
 }
 
 /// Refuses whatever node it is given.
 struct Found;
-
-macro_rules! refuse {
-    ($($method:ident($($ty:ty)?)),*) => {$(
-        fn $method<E: de::Error>(self $(, _: $ty)?) -> Result<(), E> {
-            Err(E::custom(FOUND))
-        }
-    )*};
-}
 
 impl<'de> Visitor<'de> for Found {
     type Value = ();
@@ -340,15 +328,9 @@ impl<'de> Visitor<'de> for Found {
         f.write_str("the node being located")
     }
 
-    refuse!(
-        visit_bool(bool),
-        visit_i64(i64),
-        visit_u64(u64),
-        visit_f64(f64),
-        visit_str(&str),
-        visit_unit(),
-        visit_none()
-    );
+    scalar_visits!(Err(E::custom(FOUND));
+        visit_bool(bool), visit_i64(i64), visit_u64(u64), visit_f64(f64), visit_str(&str),
+        visit_unit(), visit_none());
 
     fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
         Err(de::Error::custom(FOUND))
@@ -407,27 +389,9 @@ impl<'de> Visitor<'de> for Locator<'_> {
         }
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_none<E>(self) -> Result<(), E> {
-        Ok(())
-    }
+    scalar_visits!(Ok(());
+        visit_bool(bool), visit_i64(i64), visit_u64(u64), visit_f64(f64), visit_str(&str),
+        visit_unit(), visit_none());
 }
 
 #[cfg(test)]
