@@ -50,6 +50,14 @@ pub struct ProjectArgs {
     /// How progress is shown: bars on a terminal, plain lines in logs and pipes.
     #[arg(long, value_enum, default_value_t)]
     pub progress: crate::progress::Mode,
+    /// Print the plan (every operation, in order, with what it waits for) and change nothing:
+    /// for up, down, rm, stop, start, restart and kill. Images are not built or pulled; the
+    /// plan says which would be.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Never run the project's `x-stand-ins` programs when an image cannot be pulled.
+    #[arg(long, global = true)]
+    pub no_stand_ins: bool,
 }
 
 /// The verbs.
@@ -144,7 +152,7 @@ pub struct UpArgs {
     pub scale: Vec<(String, u32)>,
     /// Seconds to wait for containers to stop after Ctrl-C.
     #[arg(short = 't', long, value_name = "SECONDS")]
-    pub timeout: Option<i32>,
+    pub timeout: Option<u64>,
     /// Services to bring up (default: all), with what they depend on.
     pub services: Vec<String>,
 }
@@ -185,7 +193,7 @@ pub struct DownArgs {
     pub remove_orphans: bool,
     /// Seconds to wait for containers to stop before killing them.
     #[arg(short = 't', long, value_name = "SECONDS")]
-    pub timeout: Option<i32>,
+    pub timeout: Option<u64>,
 }
 
 /// Output formats of listings.
@@ -252,7 +260,7 @@ pub struct BuildArgs {
 pub struct StopArgs {
     /// Seconds to wait before killing.
     #[arg(short = 't', long, value_name = "SECONDS")]
-    pub timeout: Option<i32>,
+    pub timeout: Option<u64>,
     /// Services (default: all).
     pub services: Vec<String>,
 }

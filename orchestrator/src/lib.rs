@@ -24,4 +24,10 @@ pub enum Error {
     Engine(#[from] engine::EngineError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// A command-line value that cannot be read.
+    #[error("{0}")]
+    Usage(String),
+    /// The user declined, or could not be asked: nothing was done.
+    #[error("{0}")]
+    Refused(String),
 }

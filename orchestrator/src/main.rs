@@ -9,6 +9,7 @@ use orchestrator::{
     engine::Engine,
     progress::Progress,
     project::{self, Diagnostic, LoadError, LoadOptions},
+    Error,
 };
 
 fn main() -> ExitCode {
@@ -34,10 +35,9 @@ fn print_diagnostic(d: &Diagnostic) {
     eprintln!("{label}: {d}");
 }
 
-fn report(e: &anyhow::Error) {
-    if let Some(orchestrator::Error::Load(LoadError::Invalid { diagnostics })) =
-        e.downcast_ref::<orchestrator::Error>()
-    {
+/// Prints an error once: its message, then each cause in its chain that adds something.
+fn report(e: &Error) {
+    if let Error::Load(LoadError::Invalid { diagnostics }) = e {
         for d in diagnostics.iter().filter(|d| !d.is_error()) {
             print_diagnostic(d);
         }
@@ -45,10 +45,19 @@ fn report(e: &anyhow::Error) {
             print_diagnostic(d);
         }
     }
-    eprintln!("error: {e:#}");
+    let mut message = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !message.contains(&text) {
+            message = format!("{message}: {text}");
+        }
+        cause = c.source();
+    }
+    eprintln!("error: {message}");
 }
 
-fn run(cli: Cli) -> anyhow::Result<i32> {
+fn run(cli: Cli) -> Result<i32, Error> {
     let args = cli.project;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -56,8 +65,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         .build()?;
     if let Command::Ls(ls) = &cli.command {
         return runtime.block_on(async {
-            let engine = Engine::connect().await.map_err(orchestrator::Error::from)?;
-            Ok(commands::ls::run(&engine, ls).await?)
+            let engine = Engine::connect().await?;
+            commands::ls::run(&engine, ls).await
         });
     }
     let options = LoadOptions {
@@ -70,7 +79,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         environment: std::env::vars().collect::<BTreeMap<_, _>>(),
         cwd: std::env::current_dir()?,
     };
-    let loaded = project::load(&options).map_err(orchestrator::Error::from)?;
+    let loaded = project::load(&options)?;
     for warning in &loaded.warnings {
         print_diagnostic(warning);
     }
@@ -79,31 +88,32 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         return Ok(0);
     }
     runtime.block_on(async {
-        let engine = Engine::connect().await.map_err(orchestrator::Error::from)?;
+        let engine = Engine::connect().await?;
         let ctx = Context {
             loaded,
             engine,
             progress: Progress::new(args.progress),
+            dry_run: args.dry_run,
+            no_stand_ins: args.no_stand_ins,
         };
-        let code = match &cli.command {
+        match &cli.command {
             Command::Config(_) | Command::Ls(_) => unreachable!("handled above"),
-            Command::Up(a) => commands::up::run(&ctx, a).await?,
-            Command::Down(a) => commands::down::run(&ctx, a).await?,
-            Command::Ps(a) => commands::ps::run(&ctx, a).await?,
-            Command::Logs(a) => commands::logs::run(&ctx, a).await?,
-            Command::Build(a) => commands::build::run(&ctx, a).await?,
-            Command::Pull(a) => commands::pull::run(&ctx, a).await?,
-            Command::Start(a) => commands::lifecycle::start(&ctx, a).await?,
-            Command::Stop(a) => commands::lifecycle::stop(&ctx, a).await?,
-            Command::Restart(a) => commands::lifecycle::restart(&ctx, a).await?,
-            Command::Kill(a) => commands::lifecycle::kill(&ctx, a).await?,
-            Command::Rm(a) => commands::rm::run(&ctx, a).await?,
-            Command::Exec(a) => commands::exec::run(&ctx, a).await?,
-            Command::Run(a) => commands::run::run(&ctx, a).await?,
-            Command::Port(a) => commands::port::run(&ctx, a).await?,
-            Command::Images(a) => commands::images::run(&ctx, a).await?,
-            Command::Top(a) => commands::top::run(&ctx, a).await?,
-        };
-        Ok(code)
+            Command::Up(a) => commands::up::run(&ctx, a).await,
+            Command::Down(a) => commands::down::run(&ctx, a).await,
+            Command::Ps(a) => commands::ps::run(&ctx, a).await,
+            Command::Logs(a) => commands::logs::run(&ctx, a).await,
+            Command::Build(a) => commands::build::run(&ctx, a).await,
+            Command::Pull(a) => commands::pull::run(&ctx, a).await,
+            Command::Start(a) => commands::lifecycle::start(&ctx, a).await,
+            Command::Stop(a) => commands::lifecycle::stop(&ctx, a).await,
+            Command::Restart(a) => commands::lifecycle::restart(&ctx, a).await,
+            Command::Kill(a) => commands::lifecycle::kill(&ctx, a).await,
+            Command::Rm(a) => commands::rm::run(&ctx, a).await,
+            Command::Exec(a) => commands::exec::run(&ctx, a).await,
+            Command::Run(a) => commands::run::run(&ctx, a).await,
+            Command::Port(a) => commands::port::run(&ctx, a).await,
+            Command::Images(a) => commands::images::run(&ctx, a).await,
+            Command::Top(a) => commands::top::run(&ctx, a).await,
+        }
     })
 }

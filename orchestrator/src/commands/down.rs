@@ -1,14 +1,17 @@
 //! `down`: stop and remove the project's containers and networks. Volumes only with `-v`, and
 //! only after the user has seen what goes (names and sizes) and agreed.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
-use bollard::query_parameters::{ListVolumesOptions, RemoveImageOptions, RemoveVolumeOptions};
-
-use super::{confirm, Context};
+use super::{confirm, format::human_size, seconds, Context};
 use crate::{
     cli::{DownArgs, RemoveImages},
-    engine::{converge, labels, state, EngineError},
+    engine::{
+        images, labels,
+        plan::{self, DownOptions},
+        resources::{self, VolumeInfo},
+        state,
+    },
     Error,
 };
 
@@ -20,58 +23,29 @@ pub struct DoomedVolume {
     pub size: Option<i64>,
 }
 
-/// The bytes under a volume's mount point, when this process can read it (a local engine, as
-/// root). API 1.41's disk-usage report is not in the shape bollard reads, so we measure.
-pub async fn volume_size(mountpoint: &str) -> Option<i64> {
-    let root = std::path::PathBuf::from(mountpoint);
-    tokio::task::spawn_blocking(move || {
-        fn walk(dir: &std::path::Path) -> std::io::Result<i64> {
-            let mut total = 0;
-            for entry in std::fs::read_dir(dir)? {
-                let entry = entry?;
-                let meta = entry.metadata()?;
-                total += if meta.is_dir() {
-                    walk(&entry.path())?
-                } else {
-                    meta.len() as i64
-                };
-            }
-            Ok(total)
+impl DoomedVolume {
+    /// Describes a volume of the project by its labels, with its size.
+    pub async fn describe(volume: VolumeInfo) -> Self {
+        let label = |key: &str| volume.labels.get(key).map(String::as_str);
+        let what = match (label(labels::VOLUME), label(labels::ANONYMOUS_PATH)) {
+            (Some(key), _) => format!("named volume {key}"),
+            (None, Some(path)) => format!(
+                "anonymous volume of {}-{} at {path}",
+                label(labels::SERVICE).unwrap_or("?"),
+                label(labels::NUMBER).unwrap_or("?"),
+            ),
+            _ => "volume".into(),
+        };
+        Self {
+            size: resources::volume_size(&volume.mountpoint).await,
+            name: volume.name,
+            what,
         }
-        walk(&root).ok()
-    })
-    .await
-    .ok()
-    .flatten()
-}
-
-/// `12.3 MB`.
-pub fn human_size(bytes: Option<i64>) -> String {
-    match bytes {
-        None | Some(-1) => "size unknown".into(),
-        Some(b) if b < 1024 => format!("{b} B"),
-        Some(b) if b < 1024 * 1024 => format!("{:.1} kB", b as f64 / 1024.0),
-        Some(b) if b < 1024 * 1024 * 1024 => format!("{:.1} MB", b as f64 / 1048576.0),
-        Some(b) => format!("{:.1} GB", b as f64 / 1073741824.0),
     }
 }
 
-/// The project's volumes (named and anonymous), by their labels.
-pub async fn project_volumes(ctx: &Context) -> Result<Vec<bollard::models::Volume>, EngineError> {
-    Ok(ctx
-        .engine
-        .docker
-        .list_volumes(Some(ListVolumesOptions {
-            filters: Some(labels::filter(&[(labels::PROJECT, &ctx.project().name)])),
-        }))
-        .await
-        .map_err(EngineError::api("could not list volumes"))?
-        .volumes
-        .unwrap_or_default())
-}
-
 /// Lists the volumes, asks on a terminal, refuses without one unless `yes`.
-pub fn agree_to_remove(volumes: &[DoomedVolume], yes: bool) -> Result<(), EngineError> {
+pub fn agree_to_remove(volumes: &[DoomedVolume], yes: bool) -> Result<(), Error> {
     if volumes.is_empty() || yes {
         return Ok(());
     }
@@ -81,143 +55,64 @@ pub fn agree_to_remove(volumes: &[DoomedVolume], yes: bool) -> Result<(), Engine
     }
     match confirm("Remove them?") {
         Some(true) => Ok(()),
-        Some(false) => Err(EngineError::Failed("nothing was removed".into())),
-        None => Err(EngineError::Failed(
+        Some(false) => Err(Error::Refused("nothing was removed".into())),
+        None => Err(Error::Refused(
             "refusing to remove volumes without a terminal to confirm on: pass --yes to remove them; nothing was removed".into(),
         )),
     }
 }
 
-/// Removes volumes the user agreed to.
-pub async fn remove_volumes(ctx: &Context, volumes: &[DoomedVolume]) -> Result<(), EngineError> {
-    for v in volumes {
-        match ctx
-            .engine
-            .docker
-            .remove_volume(&v.name, None::<RemoveVolumeOptions>)
-            .await
-        {
-            Ok(()) => ctx.progress.event("Volume", &v.name, "Removed"),
-            Err(e) if crate::engine::is_not_found(&e) => {}
-            Err(e) => {
-                return Err(EngineError::api(format!(
-                    "could not remove volume {}",
-                    v.name
-                ))(e))
-            }
-        }
-    }
-    Ok(())
-}
-
 /// `down`.
 pub async fn run(ctx: &Context, args: &DownArgs) -> Result<i32, Error> {
     let project = ctx.project();
-    let containers = state::containers(&ctx.engine, &project.name).await?;
-    let known =
-        |s: &str| project.services.contains_key(s) || project.disabled_services.contains_key(s);
-    let (ours, orphans): (Vec<_>, Vec<_>) = containers
-        .into_iter()
-        .partition(|c| known(&c.service) || c.oneoff);
+    let observed = state::read(&ctx.engine, &project.name).await?;
 
     // Ask about volumes before touching anything, so a refusal leaves the stack as it was.
     let mut doomed = Vec::new();
     if args.volumes {
-        let listed = project_volumes(ctx).await?;
-        let external: Vec<&String> = project
+        let external: BTreeSet<&String> = project
             .volumes
             .values()
             .filter(|v| v.external)
             .map(|v| &v.name)
             .collect();
-        for v in listed {
-            if external.contains(&&v.name) {
-                continue;
+        for v in resources::project_volumes(&ctx.engine, &project.name).await? {
+            if !external.contains(&v.name) {
+                doomed.push(DoomedVolume::describe(v).await);
             }
-            let what = match (
-                v.labels.get(labels::VOLUME),
-                v.labels.get(labels::ANONYMOUS_PATH),
-            ) {
-                (Some(key), _) => format!("named volume {key}"),
-                (None, Some(path)) => format!(
-                    "anonymous volume of {}-{} at {path}",
-                    v.labels
-                        .get(labels::SERVICE)
-                        .map(String::as_str)
-                        .unwrap_or("?"),
-                    v.labels
-                        .get(labels::NUMBER)
-                        .map(String::as_str)
-                        .unwrap_or("?"),
-                ),
-                _ => "volume".into(),
-            };
-            let size = volume_size(&v.mountpoint).await;
-            doomed.push(DoomedVolume {
-                size,
-                name: v.name,
-                what,
-            });
         }
         doomed.sort_by(|a, b| a.name.cmp(&b.name));
-        agree_to_remove(&doomed, args.yes)?;
-    }
-
-    let mut to_remove = ours;
-    if args.remove_orphans {
-        to_remove.extend(orphans);
-    } else if !orphans.is_empty() {
-        let names: Vec<&str> = orphans.iter().map(|c| c.name.as_str()).collect();
-        ctx.progress.warn(format!(
-            "found orphan containers ({}); down --remove-orphans removes them too",
-            names.join(", ")
-        ));
-    }
-    for c in ctx.stop_order(to_remove) {
-        let t = args
-            .timeout
-            .unwrap_or_else(|| converge::stop_timeout(project.services.get(&c.service)));
-        converge::remove_container(&ctx.engine, &c, t, &ctx.progress).await?;
-    }
-
-    let networks = state::read(&ctx.engine, &project.name).await?.networks;
-    let mut names: Vec<&String> = networks.keys().collect();
-    names.sort();
-    for name in names {
-        match ctx.engine.docker.remove_network(name).await {
-            Ok(()) => ctx.progress.event("Network", name, "Removed"),
-            Err(e) if crate::engine::is_not_found(&e) => {}
-            Err(e) => {
-                return Err(EngineError::api(format!("could not remove network {name}"))(e).into())
-            }
+        if !ctx.dry_run {
+            agree_to_remove(&doomed, args.yes)?;
         }
     }
 
-    if args.volumes {
-        remove_volumes(ctx, &doomed).await?;
+    let options = DownOptions {
+        remove_orphans: args.remove_orphans,
+        volumes: doomed.iter().map(|v| v.name.clone()).collect(),
+        timeout: seconds(args.timeout),
+    };
+    let plan = plan::down(project, &observed, &options);
+    ctx.execute(&plan).await?;
+    if ctx.dry_run {
+        return Ok(0);
     }
 
     if let Some(which) = args.rmi {
-        let mut images = BTreeMap::new();
+        let mut doomed_images = BTreeSet::new();
         for (name, s) in &project.services {
             let local = s.build.is_some() && s.image.is_none();
             if which == RemoveImages::All || local {
-                images.insert(project.image_name(name), ());
+                doomed_images.insert(project.image_name(name));
             }
         }
-        for image in images.keys() {
-            match ctx
-                .engine
-                .docker
-                .remove_image(image, None::<RemoveImageOptions>, None)
-                .await
-            {
-                Ok(_) => ctx.progress.event("Image", image, "Removed"),
-                Err(e) if crate::engine::is_not_found(&e) => {}
-                Err(e) => ctx.progress.warn(format!(
-                    "could not remove image {image}: {}",
-                    crate::engine::root_cause(&e)
-                )),
+        for image in doomed_images {
+            match images::remove(&ctx.engine, &image).await {
+                Ok(true) => ctx.progress.event("Image", &image, "Removed"),
+                Ok(false) => {}
+                Err(e) => ctx
+                    .progress
+                    .warn(format!("{e}: {}", crate::engine::root_cause(&e))),
             }
         }
     }

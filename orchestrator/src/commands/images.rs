@@ -1,32 +1,32 @@
 //! `images`: the images the project's containers run.
 
-use super::{table, Context};
-use crate::{cli::ServicesArgs, engine::EngineError, Error};
+use super::{
+    format::{human_size, table},
+    Context,
+};
+use crate::{
+    cli::ServicesArgs,
+    engine::{images, EngineError},
+    project::reference::Reference,
+    Error,
+};
 
 /// `images`.
 pub async fn run(ctx: &Context, args: &ServicesArgs) -> Result<i32, Error> {
     let containers = ctx.containers(&args.services, true, false).await?;
     let mut rows = Vec::new();
     for c in &containers {
-        let image = ctx
-            .engine
-            .docker
-            .inspect_image(&c.image)
-            .await
-            .map_err(EngineError::api(format!(
-                "could not inspect image {}",
-                c.image
-            )))?;
-        let (repo, tag) = c.image.rsplit_once(':').unwrap_or((&c.image, "latest"));
-        let id = image.id.unwrap_or_default();
-        let short = id.trim_start_matches("sha256:").chars().take(12).collect();
-        let size = super::down::human_size(image.size);
+        let image = images::inspect(&ctx.engine, &c.image)
+            .await?
+            .ok_or_else(|| EngineError::Incomplete(format!("the image {} of {}", c.image, c.name)))?;
+        let reference = Reference::parse(&c.image);
+        let short = image.id.trim_start_matches("sha256:").chars().take(12).collect();
         rows.push(vec![
             c.name.clone(),
-            repo.to_owned(),
-            tag.to_owned(),
+            reference.repository.clone(),
+            reference.display_tag().to_owned(),
             short,
-            size,
+            human_size(image.size),
         ]);
     }
     table(

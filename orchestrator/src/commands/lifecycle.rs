@@ -1,76 +1,64 @@
-//! `start`, `stop`, `restart` and `kill`: the same walk over the services' containers with a
-//! different engine call each.
+//! `start`, `stop`, `restart` and `kill`: one operation per container, planned in dependency
+//! order (or its reverse) and run a level at once.
 
-use bollard::query_parameters::{KillContainerOptions, RestartContainerOptions};
-
-use super::{up::stop_all, Context};
+use super::{seconds, up::stop_all, Context};
 use crate::{
     cli::{KillArgs, ServicesArgs, StopArgs},
-    engine::{converge, EngineError},
+    engine::{
+        plan::{self, Direction, Op},
+        EngineError,
+    },
+    project::services,
     Error,
 };
 
-/// `start`: existing containers, in dependency order.
+/// `start`: existing containers, what they depend on first.
 pub async fn start(ctx: &Context, args: &ServicesArgs) -> Result<i32, Error> {
-    let mut containers = ctx.containers(&args.services, true, false).await?;
+    let containers = ctx.containers(&args.services, true, false).await?;
     if containers.is_empty() {
-        return Err(EngineError::Failed("no containers to start: run up first".into()).into());
+        return Err(EngineError::NoContainers { verb: "start" }.into());
     }
-    containers.reverse();
-    for c in ctx.stop_order(containers).into_iter().rev() {
-        if !c.is_running() {
-            converge::start_container(&ctx.engine, &c.id, &c.name).await?;
-            ctx.progress.event("Container", &c.name, "Started");
-        }
-    }
+    let plan = plan::each(ctx.project(), &containers, Direction::DependenciesFirst, |c| {
+        (!c.is_running()).then(|| Op::Start {
+            name: c.name.clone(),
+        })
+    });
+    ctx.execute(&plan).await?;
     Ok(0)
 }
 
 /// `stop`: dependents first.
 pub async fn stop(ctx: &Context, args: &StopArgs) -> Result<i32, Error> {
     let containers = ctx.containers(&args.services, false, false).await?;
-    stop_all(ctx, &containers, args.timeout).await?;
+    stop_all(ctx, &containers, seconds(args.timeout)).await?;
     Ok(0)
 }
 
-/// `restart`.
+/// `restart`: what they depend on first.
 pub async fn restart(ctx: &Context, args: &StopArgs) -> Result<i32, Error> {
+    let project = ctx.project();
     let containers = ctx.containers(&args.services, true, false).await?;
-    for c in containers {
-        let t = args
-            .timeout
-            .unwrap_or_else(|| converge::stop_timeout(ctx.project().services.get(&c.service)));
-        ctx.engine
-            .docker
-            .restart_container(
-                &c.id,
-                Some(RestartContainerOptions {
-                    t: Some(t),
-                    signal: None,
-                }),
-            )
-            .await
-            .map_err(EngineError::api(format!("could not restart {}", c.name)))?;
-        ctx.progress.event("Container", &c.name, "Restarted");
-    }
+    let timeout = seconds(args.timeout);
+    let plan = plan::each(project, &containers, Direction::DependenciesFirst, |c| {
+        Some(Op::Restart {
+            name: c.name.clone(),
+            timeout: timeout
+                .unwrap_or_else(|| services::stop_timeout(project.services.get(&c.service))),
+        })
+    });
+    ctx.execute(&plan).await?;
     Ok(0)
 }
 
-/// `kill`.
+/// `kill`: all at once.
 pub async fn kill(ctx: &Context, args: &KillArgs) -> Result<i32, Error> {
     let containers = ctx.containers(&args.services, false, false).await?;
-    for c in containers {
-        ctx.engine
-            .docker
-            .kill_container(
-                &c.id,
-                Some(KillContainerOptions {
-                    signal: args.signal.clone(),
-                }),
-            )
-            .await
-            .map_err(EngineError::api(format!("could not kill {}", c.name)))?;
-        ctx.progress.event("Container", &c.name, "Killed");
-    }
+    let plan = plan::each(ctx.project(), &containers, Direction::Unordered, |c| {
+        Some(Op::Kill {
+            name: c.name.clone(),
+            signal: Some(args.signal.clone()),
+        })
+    });
+    ctx.execute(&plan).await?;
     Ok(0)
 }

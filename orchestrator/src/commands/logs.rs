@@ -3,11 +3,17 @@
 
 use std::io::{IsTerminal, Write};
 
-use bollard::{container::LogOutput, query_parameters::LogsOptions};
 use futures_util::{stream::select_all, StreamExt};
 
 use super::Context;
-use crate::{cli::LogsArgs, engine::state::Container, Error};
+use crate::{
+    cli::LogsArgs,
+    engine::{
+        containers::{self, LogRequest},
+        state::Container,
+    },
+    Error,
+};
 
 const COLOURS: [u8; 6] = [36, 33, 32, 35, 34, 31];
 
@@ -41,36 +47,20 @@ pub async fn stream(
         } else {
             format!("{:<width$} | ", c.name)
         };
-        ctx.engine
-            .docker
-            .logs(
-                &c.id,
-                Some(LogsOptions {
-                    follow: opts.follow,
-                    stdout: true,
-                    stderr: true,
-                    timestamps: opts.timestamps,
-                    tail: opts.tail.clone().unwrap_or_else(|| "all".into()),
-                    since: opts.since,
-                    ..Default::default()
-                }),
-            )
-            .map(move |item| (prefix.clone(), item))
+        let request = LogRequest {
+            follow: opts.follow,
+            tail: opts.tail.clone(),
+            timestamps: opts.timestamps,
+            since: opts.since,
+        };
+        containers::logs(&ctx.engine, &c.id, &request)
+            .map(move |chunk| (prefix.clone(), chunk))
             .boxed()
     });
     let mut merged = select_all(streams);
     let mut pending: std::collections::HashMap<String, String> = Default::default();
     let mut out = std::io::stdout();
-    while let Some((prefix, item)) = merged.next().await {
-        let chunk = match item {
-            Ok(
-                LogOutput::StdOut { message }
-                | LogOutput::StdErr { message }
-                | LogOutput::Console { message },
-            ) => message,
-            Ok(_) => continue,
-            Err(_) => continue, // the container went away; its stream ends here
-        };
+    while let Some((prefix, chunk)) = merged.next().await {
         let buffer = pending.entry(prefix.clone()).or_default();
         buffer.push_str(&String::from_utf8_lossy(&chunk));
         while let Some(newline) = buffer.find('\n') {
@@ -96,10 +86,9 @@ pub fn parse_since(since: Option<&str>) -> Result<i32, Error> {
     chrono::DateTime::parse_from_rfc3339(text)
         .map(|t| t.timestamp() as i32)
         .map_err(|_| {
-            crate::engine::EngineError::Failed(format!(
+            Error::Usage(format!(
                 "--since {text:?} is not RFC 3339 (2026-11-26T10:00:00Z) or a Unix timestamp"
             ))
-            .into()
         })
 }
 

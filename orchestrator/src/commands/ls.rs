@@ -2,13 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use bollard::query_parameters::{ListContainersOptions, ListVolumesOptions};
 use serde_json::json;
 
-use super::table;
+use super::format::table;
 use crate::{
     cli::{ListFormat, LsArgs},
-    engine::{labels, Engine, EngineError},
+    engine::{labels, resources, state, Engine},
     Error,
 };
 
@@ -21,36 +20,16 @@ struct ProjectRow {
 
 /// `ls`: needs no compose file.
 pub async fn run(engine: &Engine, args: &LsArgs) -> Result<i32, Error> {
-    let filter =
-        std::collections::HashMap::from([("label".to_owned(), vec![labels::PROJECT.to_owned()])]);
-    let containers = engine
-        .docker
-        .list_containers(Some(ListContainersOptions {
-            all: true,
-            filters: Some(filter.clone()),
-            ..Default::default()
-        }))
-        .await
-        .map_err(EngineError::api("could not list containers"))?;
-    let volumes = engine
-        .docker
-        .list_volumes(Some(ListVolumesOptions {
-            filters: Some(filter),
-        }))
-        .await
-        .map_err(EngineError::api("could not list volumes"))?
-        .volumes
-        .unwrap_or_default();
+    let containers = state::labelled_containers(engine).await?;
+    let volumes = resources::labelled_volumes(engine).await?;
     let mut projects: BTreeMap<String, ProjectRow> = BTreeMap::new();
     for c in containers {
-        let l = c.labels.unwrap_or_default();
-        let Some(name) = l.get(labels::PROJECT) else {
+        let Some(name) = c.labels.get(labels::PROJECT) else {
             continue;
         };
         let row = projects.entry(name.clone()).or_default();
-        let state = c.state.map(|s| s.to_string()).unwrap_or_default();
-        *row.states.entry(state).or_default() += 1;
-        if let Some(files) = l.get(labels::CONFIG_FILES) {
+        *row.states.entry(c.state.clone()).or_default() += 1;
+        if let Some(files) = c.labels.get(labels::CONFIG_FILES) {
             row.config_files = files.clone();
         }
     }

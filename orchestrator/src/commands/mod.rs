@@ -1,9 +1,12 @@
-//! One module per verb; each is thin over `project` and `engine`.
+//! One module per verb; each is thin: it reads its arguments, asks `project` and `engine`, and
+//! prints the result. None of them speaks to the engine's API directly; shared formatting
+//! lives in [`format`].
 
 pub mod build;
 pub mod config;
 pub mod down;
 pub mod exec;
+pub mod format;
 pub mod images;
 pub mod lifecycle;
 pub mod logs;
@@ -16,12 +19,21 @@ pub mod run;
 pub mod top;
 pub mod up;
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::{
+    io::{BufRead, IsTerminal, Write},
+    time::Duration,
+};
 
 use crate::{
-    engine::{state, state::Container, Engine, EngineError},
+    engine::{
+        executor::Executor,
+        plan::Plan,
+        state::{self, Container},
+        Engine, EngineError,
+    },
     progress::Progress,
-    project::{Loaded, Project},
+    project::{services, Loaded, Project},
+    Error,
 };
 
 /// What every deploying command works with: the loaded project, the engine and progress.
@@ -29,6 +41,10 @@ pub struct Context {
     pub loaded: Loaded,
     pub engine: Engine,
     pub progress: Progress,
+    /// `--dry-run`: print plans instead of running them.
+    pub dry_run: bool,
+    /// `--no-stand-ins`.
+    pub no_stand_ins: bool,
 }
 
 impl Context {
@@ -38,9 +54,8 @@ impl Context {
     }
 
     /// Checks that every named service exists.
-    pub fn check_services(&self, services: &[String]) -> Result<(), EngineError> {
-        crate::engine::converge::select(self.project(), &self.loaded.start_order, services, true)
-            .map(|_| ())
+    pub fn check_services(&self, names: &[String]) -> Result<(), EngineError> {
+        Ok(services::check(self.project(), names)?)
     }
 
     /// The project's containers of `services` (all services when empty), one-offs excluded
@@ -72,27 +87,51 @@ impl Context {
             .await?
             .into_iter()
             .find(|c| c.number == index)
-            .ok_or_else(|| {
-                let state = if all { "" } else { "running " };
-                EngineError::Failed(format!(
-                    "service {service} has no {state}container number {index}"
-                ))
+            .ok_or_else(|| EngineError::NoContainer {
+                service: service.to_owned(),
+                index,
+                running: !all,
             })
     }
 
-    /// Containers in the order they are stopped: dependents before what they depend on.
-    pub fn stop_order(&self, mut containers: Vec<Container>) -> Vec<Container> {
-        let order = &self.loaded.start_order;
-        containers.sort_by_key(|c| {
-            std::cmp::Reverse(
-                order
-                    .iter()
-                    .position(|s| *s == c.service)
-                    .unwrap_or(usize::MAX),
-            )
-        });
-        containers
+    /// The executor for this project.
+    pub fn executor(&self, dependency_timeout: Duration) -> Executor<'_> {
+        Executor {
+            engine: &self.engine,
+            project: self.project(),
+            progress: &self.progress,
+            dependency_timeout,
+        }
     }
+
+    /// Runs a plan, or with `--dry-run` prints it and changes nothing.
+    pub async fn execute(&self, plan: &Plan) -> Result<(), Error> {
+        if self.dry_run {
+            print_plan(plan, &[])?;
+            return Ok(());
+        }
+        for warning in &plan.warnings {
+            self.progress.warn(warning);
+        }
+        self.executor(Duration::from_secs(300)).run(plan).await?;
+        Ok(())
+    }
+}
+
+/// Prints a plan for `--dry-run`, after what would be done before it (`would`).
+pub fn print_plan(plan: &Plan, would: &[String]) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "dry run: nothing is changed; the plan is")?;
+    for line in would {
+        writeln!(out, " -. {line}")?;
+    }
+    write!(out, "{plan}")?;
+    Ok(())
+}
+
+/// A `-t SECONDS` option as a duration.
+pub fn seconds(timeout: Option<u64>) -> Option<Duration> {
+    timeout.map(Duration::from_secs)
 }
 
 /// Asks a yes/no question on the terminal; `None` when there is no terminal to ask on.
@@ -105,46 +144,4 @@ pub fn confirm(question: &str) -> Option<bool> {
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).ok()?;
     Some(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
-}
-
-/// `3 minutes ago`, from a Unix timestamp.
-pub fn ago(created: i64) -> String {
-    let now = chrono::Utc::now().timestamp();
-    let secs = (now - created).max(0);
-    let (n, unit) = match secs {
-        s if s < 60 => (s, "second"),
-        s if s < 3600 => (s / 60, "minute"),
-        s if s < 86_400 => (s / 3600, "hour"),
-        s => (s / 86_400, "day"),
-    };
-    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
-}
-
-/// Prints rows as aligned columns.
-pub fn table(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            widths[i] = widths[i].max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if i + 1 == cells.len() {
-                    c.to_string()
-                } else {
-                    format!("{c:<w$}", w = widths[i])
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("   ")
-    };
-    writeln!(out, "{}", line(header.to_vec()))?;
-    for row in rows {
-        writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
-    }
-    Ok(())
 }

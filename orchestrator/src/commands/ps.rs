@@ -2,7 +2,10 @@
 
 use serde_json::json;
 
-use super::{ago, table, Context};
+use super::{
+    format::{ago, table},
+    Context,
+};
 use crate::{
     cli::{ListFormat, PsArgs},
     Error,

@@ -1,12 +1,14 @@
 //! `rm`: remove stopped containers. Their anonymous volumes stay (the next `up` re-attaches
 //! them) unless `-v` is given and confirmed.
 
-use bollard::query_parameters::RemoveContainerOptions;
-
-use super::{confirm, down, Context};
+use super::{confirm, down::DoomedVolume, format::human_size, Context};
 use crate::{
     cli::RmArgs,
-    engine::{labels, EngineError},
+    engine::{
+        labels,
+        plan::{self, Direction, Op},
+        resources,
+    },
     Error,
 };
 
@@ -20,10 +22,14 @@ pub async fn run(ctx: &Context, args: &RmArgs) -> Result<i32, Error> {
             .cloned()
             .collect();
         super::up::stop_all(ctx, &running, None).await?;
-        containers = ctx.containers(&args.services, true, false).await?;
+        if !ctx.dry_run {
+            containers = ctx.containers(&args.services, true, false).await?;
+        }
     }
-    let (stopped, running): (Vec<_>, Vec<_>) =
-        containers.into_iter().partition(|c| !c.is_running());
+    // In a dry run, what -s would have stopped counts as stopped.
+    let (stopped, running): (Vec<_>, Vec<_>) = containers
+        .into_iter()
+        .partition(|c| !c.is_running() || (args.stop && ctx.dry_run));
     for c in &running {
         ctx.progress
             .note(format!("{} is running; stop it first (or rm -s)", c.name));
@@ -34,28 +40,23 @@ pub async fn run(ctx: &Context, args: &RmArgs) -> Result<i32, Error> {
     }
     let mut doomed = Vec::new();
     if args.volumes {
-        let listed = down::project_volumes(ctx).await?;
-        for v in listed {
-            let (Some(service), Some(number), Some(path)) = (
+        for v in resources::project_volumes(&ctx.engine, &ctx.project().name).await? {
+            let of_stopped = match (
                 v.labels.get(labels::SERVICE),
                 v.labels.get(labels::NUMBER),
                 v.labels.get(labels::ANONYMOUS_PATH),
-            ) else {
-                continue;
+            ) {
+                (Some(service), Some(number), Some(_)) => stopped
+                    .iter()
+                    .any(|c| &c.service == service && &c.number.to_string() == number),
+                _ => false,
             };
-            if stopped
-                .iter()
-                .any(|c| &c.service == service && &c.number.to_string() == number)
-            {
-                doomed.push(down::DoomedVolume {
-                    size: down::volume_size(&v.mountpoint).await,
-                    what: format!("anonymous volume of {service}-{number} at {path}"),
-                    name: v.name,
-                });
+            if of_stopped {
+                doomed.push(DoomedVolume::describe(v).await);
             }
         }
     }
-    if !args.force {
+    if !args.force && !ctx.dry_run {
         let names: Vec<&str> = stopped.iter().map(|c| c.name.as_str()).collect();
         eprintln!("Going to remove {}", names.join(", "));
         for v in &doomed {
@@ -63,36 +64,34 @@ pub async fn run(ctx: &Context, args: &RmArgs) -> Result<i32, Error> {
                 "  and volume {} ({}, {})",
                 v.name,
                 v.what,
-                down::human_size(v.size)
+                human_size(v.size)
             );
         }
         match confirm("Are you sure?") {
             Some(true) => {}
             Some(false) => return Ok(1),
             None => {
-                return Err(EngineError::Failed(
+                return Err(Error::Refused(
                     "refusing to remove containers without a terminal to confirm on: pass -f"
                         .into(),
-                )
-                .into())
+                ))
             }
         }
     }
-    for c in &stopped {
-        ctx.engine
-            .docker
-            .remove_container(
-                &c.id,
-                Some(RemoveContainerOptions {
-                    v: false,
-                    force: false,
-                    link: false,
-                }),
-            )
-            .await
-            .map_err(EngineError::api(format!("could not remove {}", c.name)))?;
-        ctx.progress.event("Container", &c.name, "Removed");
+    let mut plan = plan::each(ctx.project(), &stopped, Direction::Unordered, |c| {
+        Some(Op::Remove {
+            name: c.name.clone(),
+        })
+    });
+    let removed: Vec<usize> = (0..plan.steps.len()).collect();
+    for v in &doomed {
+        plan.steps.push(plan::Step {
+            op: Op::RemoveVolume {
+                name: v.name.clone(),
+            },
+            after: removed.clone(),
+        });
     }
-    down::remove_volumes(ctx, &doomed).await?;
+    ctx.execute(&plan).await?;
     Ok(0)
 }

@@ -1,16 +1,15 @@
-//! `run`: a one-off container of a service (Compose's `oneoff` label, name
-//! `project-service-run-ID`), its output shown, its exit code returned.
+//! `run`: a one-off container of a service (after bringing up what it depends on), its output
+//! followed, its exit code ours.
 
 use std::time::Duration;
-
-use bollard::{models::ContainerStateStatusEnum, query_parameters::RemoveContainerOptions};
 
 use super::{logs, Context};
 use crate::{
     cli::RunArgs,
     engine::{
-        converge::{self, ServiceContext, UpOptions},
-        hash, EngineError,
+        containers,
+        converge::{self, OneOff, UpRequest},
+        images::ImagePolicy,
     },
     Error,
 };
@@ -19,58 +18,45 @@ use crate::{
 pub async fn run(ctx: &Context, args: &RunArgs) -> Result<i32, Error> {
     let project = ctx.project();
     ctx.check_services(std::slice::from_ref(&args.service))?;
-    let service = &project.services[&args.service];
+    let policy = ImagePolicy {
+        no_stand_ins: ctx.no_stand_ins,
+        ..ImagePolicy::default()
+    };
     if !args.no_deps {
-        let deps: Vec<String> = service.dependencies().map(str::to_owned).collect();
+        let deps: Vec<String> = project.services[&args.service]
+            .dependencies()
+            .map(str::to_owned)
+            .collect();
         if !deps.is_empty() {
-            let opts = UpOptions {
+            let request = UpRequest {
                 services: deps,
+                images: policy,
                 dependency_timeout: Duration::from_secs(300),
-                ..Default::default()
+                ..UpRequest::default()
             };
             converge::up(
                 &ctx.engine,
                 project,
                 &ctx.loaded.start_order,
-                &opts,
+                &request,
                 &ctx.progress,
             )
             .await?;
         }
     }
-    let opts = UpOptions::default();
-    let image_id =
-        converge::ensure_image(&ctx.engine, project, &args.service, &opts, &ctx.progress).await?;
-    let aliases = converge::link_aliases(project, &args.service);
-    let service_ctx = ServiceContext {
-        project,
-        name: &args.service,
-        config_hash: hash::config_hash(project, &args.service, service, &image_id, &aliases),
-        image_id,
-        aliases,
-        anonymous_paths: Vec::new(),
+    let oneoff = OneOff {
+        service: args.service.clone(),
+        name: format!("{}-{}-run-{:x}", project.name, args.service, rand_suffix()),
+        command: (!args.command.is_empty()).then(|| args.command.clone()),
+        env: args.env.clone(),
     };
-    let suffix: String = format!("{:x}", rand_suffix());
-    let name = format!("{}-{}-run-{suffix}", project.name, args.service);
-    let command = (!args.command.is_empty()).then(|| args.command.clone());
-    let id = converge::create_container(
-        &ctx.engine,
-        &service_ctx,
-        1,
-        name.clone(),
-        true,
-        command,
-        args.env.clone(),
-    )
-    .await?;
-    converge::start_container(&ctx.engine, &id, &name).await?;
-    let container = ctx
+    let id = converge::start_oneoff(&ctx.engine, project, &oneoff, &policy, &ctx.progress).await?;
+    let container: Vec<_> = ctx
         .containers(std::slice::from_ref(&args.service), true, true)
         .await?
         .into_iter()
         .filter(|c| c.id == id)
-        .collect::<Vec<_>>();
-    // One container: its output without a prefix.
+        .collect();
     let opts = logs::LogOptions {
         follow: true,
         tail: None,
@@ -80,40 +66,14 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<i32, Error> {
         prefix: false,
     };
     logs::stream(ctx, &container, &opts).await?;
-    // The container's exit code, read by inspecting: `wait_container` reports non-zero as an Err.
-    let code = loop {
-        let inspect = ctx
-            .engine
-            .docker
-            .inspect_container(&id, None)
-            .await
-            .map_err(EngineError::api(format!("could not inspect {name}")))?;
-        let state = inspect.state.unwrap_or_default();
-        if matches!(
-            state.status,
-            Some(ContainerStateStatusEnum::EXITED | ContainerStateStatusEnum::DEAD)
-        ) {
-            break state.exit_code.unwrap_or(0) as i32;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let code = containers::wait_exit(&ctx.engine, &id).await?;
     if args.rm {
-        ctx.engine
-            .docker
-            .remove_container(
-                &id,
-                Some(RemoveContainerOptions {
-                    v: true,
-                    force: true,
-                    link: false,
-                }),
-            )
-            .await
-            .map_err(EngineError::api(format!("could not remove {name}")))?;
+        containers::remove(&ctx.engine, &id, true, true).await?;
     }
-    Ok(code)
+    Ok(code as i32)
 }
 
+/// A random-enough suffix for a one-off container's name.
 fn rand_suffix() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();

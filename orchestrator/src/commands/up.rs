@@ -1,65 +1,74 @@
-//! `up`: converge, then (attached) follow the logs until Ctrl-C stops the stack.
+//! `up`: converge (or, with `--dry-run`, show the plan), then (attached) follow the logs until
+//! Ctrl-C stops the stack.
 
 use std::{
     io::IsTerminal,
     time::{Duration, Instant},
 };
 
-use bollard::query_parameters::{KillContainerOptions, StopContainerOptions};
-
-use super::{logs, Context};
+use super::{logs, print_plan, seconds, Context};
 use crate::{
     cli::UpArgs,
     engine::{
-        converge::{self, BuildPolicy, Recreate, UpOptions},
+        converge::{self, UpRequest},
         health,
+        images::{BuildPolicy, ImagePolicy},
+        plan::{self, Direction, Op, Recreate, UpOptions},
+        state::Container,
     },
-    project::model::Condition,
+    project::{model::Condition, services},
     Error,
 };
 
 /// `up`.
 pub async fn run(ctx: &Context, args: &UpArgs) -> Result<i32, Error> {
     let project = ctx.project();
-    let opts = UpOptions {
+    let request = UpRequest {
         services: args.services.clone(),
-        no_deps: args.no_deps,
-        build: if args.build {
-            BuildPolicy::Always
-        } else if args.no_build {
-            BuildPolicy::Never
-        } else {
-            BuildPolicy::Missing
+        images: ImagePolicy {
+            build: if args.build {
+                BuildPolicy::Always
+            } else if args.no_build {
+                BuildPolicy::Never
+            } else {
+                BuildPolicy::Missing
+            },
+            no_cache: false,
+            pull: args.pull,
+            no_stand_ins: ctx.no_stand_ins,
         },
-        no_cache: false,
-        pull: args.pull,
-        recreate: if args.force_recreate {
-            Recreate::Force
-        } else if args.no_recreate {
-            Recreate::Never
-        } else {
-            Recreate::Changed
+        plan: UpOptions {
+            no_deps: args.no_deps,
+            recreate: if args.force_recreate {
+                Recreate::Force
+            } else if args.no_recreate {
+                Recreate::Never
+            } else {
+                Recreate::Changed
+            },
+            scale: args.scale.iter().cloned().collect(),
+            remove_orphans: args.remove_orphans,
         },
-        scale: args.scale.iter().cloned().collect(),
-        remove_orphans: args.remove_orphans,
         dependency_timeout: Duration::from_secs(args.wait_timeout),
+        dry_run: ctx.dry_run,
     };
-    for service in opts.scale.keys() {
-        ctx.check_services(std::slice::from_ref(service))?;
-    }
     let started = chrono::Utc::now().timestamp() as i32;
-    let outcomes = converge::up(
+    let outcome = converge::up(
         &ctx.engine,
         project,
         &ctx.loaded.start_order,
-        &opts,
+        &request,
         &ctx.progress,
     )
     .await?;
+    if ctx.dry_run {
+        print_plan(&outcome.plan, &outcome.would)?;
+        return Ok(0);
+    }
 
     if args.wait {
         let deadline = Instant::now() + Duration::from_secs(args.wait_timeout);
-        for name in outcomes.keys() {
+        for name in &outcome.services {
             let service = &project.services[name];
             let condition = match &service.healthcheck {
                 Some(h) if !h.is_disabled() => Condition::ServiceHealthy,
@@ -84,8 +93,7 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<i32, Error> {
         return Ok(0);
     }
 
-    let services: Vec<String> = outcomes.keys().cloned().collect();
-    let containers = ctx.containers(&services, false, false).await?;
+    let containers = ctx.containers(&outcome.services, false, false).await?;
     ctx.progress
         .note("Attaching to the logs; Ctrl-C stops the stack (twice kills it)");
     let opts = logs::LogOptions {
@@ -103,15 +111,16 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<i32, Error> {
         }
         _ = tokio::signal::ctrl_c() => {
             ctx.progress.note("Gracefully stopping... (press Ctrl-C again to force)");
-            let stop = stop_all(ctx, &containers, args.timeout);
+            let stop = stop_all(ctx, &containers, seconds(args.timeout));
             tokio::select! {
                 result = stop => { result?; }
                 _ = tokio::signal::ctrl_c() => {
                     ctx.progress.note("Killing...");
-                    for c in &containers {
-                        let _ = ctx.engine.docker.kill_container(&c.id, None::<KillContainerOptions>).await;
-                        ctx.progress.event("Container", &c.name, "Killed");
-                    }
+                    let kill = plan::each(project, &containers, Direction::Unordered, |c| {
+                        Some(Op::Kill { name: c.name.clone(), signal: None })
+                    });
+                    // Best effort: a container that is already gone is what we want.
+                    let _ = ctx.execute(&kill).await;
                 }
             }
             Ok(130)
@@ -119,37 +128,20 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<i32, Error> {
     }
 }
 
-/// Stops containers, dependents first, each with its service's grace period.
+/// Stops containers, dependents first (a level at once), each with its service's grace period
+/// unless `timeout` overrides it.
 pub async fn stop_all(
     ctx: &Context,
-    containers: &[crate::engine::state::Container],
-    timeout: Option<i32>,
+    containers: &[Container],
+    timeout: Option<Duration>,
 ) -> Result<(), Error> {
-    for c in ctx.stop_order(containers.to_vec()) {
-        let t = timeout
-            .unwrap_or_else(|| converge::stop_timeout(ctx.project().services.get(&c.service)));
-        ctx.engine
-            .docker
-            .stop_container(
-                &c.id,
-                Some(StopContainerOptions {
-                    t: Some(t),
-                    signal: None,
-                }),
-            )
-            .await
-            .or_else(|e| {
-                if crate::engine::is_not_modified(&e) || crate::engine::is_not_found(&e) {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            })
-            .map_err(crate::engine::EngineError::api(format!(
-                "could not stop {}",
-                c.name
-            )))?;
-        ctx.progress.event("Container", &c.name, "Stopped");
-    }
-    Ok(())
+    let project = ctx.project();
+    let plan = plan::each(project, containers, Direction::DependentsFirst, |c| {
+        c.is_running().then(|| Op::Stop {
+            name: c.name.clone(),
+            timeout: timeout
+                .unwrap_or_else(|| services::stop_timeout(project.services.get(&c.service))),
+        })
+    });
+    ctx.execute(&plan).await
 }

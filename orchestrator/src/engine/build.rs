@@ -60,7 +60,7 @@ pub fn read_ignore(context: &Path) -> Result<Ignore, EngineError> {
     let path = context.join(".dockerignore");
     match std::fs::read_to_string(&path) {
         Ok(text) => Ignore::parse(&text)
-            .map_err(|e| EngineError::Failed(format!("{}: {e}", path.display()))),
+            .map_err(|e| EngineError::Build(format!("{}: {e}", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ignore::default()),
         Err(source) => Err(EngineError::Context {
             path: path.display().to_string(),
@@ -160,7 +160,7 @@ pub async fn build(
 ) -> Result<String, EngineError> {
     let context = request.build.context.clone();
     if !context.is_dir() {
-        return Err(EngineError::Failed(format!(
+        return Err(EngineError::Build(format!(
             "service {}: the build context {} is not a directory (remote contexts are not supported yet)",
             request.service,
             context.display()
@@ -172,13 +172,13 @@ pub async fn build(
         let dockerfile = request.build.dockerfile.clone();
         tokio::task::spawn_blocking(move || context_files(&context, &ignore, &dockerfile))
             .await
-            .map_err(|e| EngineError::Failed(e.to_string()))??
+            .map_err(|e| EngineError::Build(e.to_string()))??
     };
     if !files
         .iter()
         .any(|f| f == request.build.dockerfile.trim_start_matches("./"))
     {
-        return Err(EngineError::Failed(format!(
+        return Err(EngineError::Build(format!(
             "service {}: no {} in the build context {}",
             request.service,
             request.build.dockerfile,
@@ -224,7 +224,7 @@ pub async fn build(
         .build_image(options, None, Some(bollard::body_try_stream(body)));
     while let Some(item) = stream.next().await {
         let info = item.map_err(|e| {
-            EngineError::Failed(format!(
+            EngineError::Build(format!(
                 "building service {} failed: {}\n{}",
                 request.service,
                 super::root_cause(&e),
@@ -233,7 +233,7 @@ pub async fn build(
         })?;
         if let Some(detail) = info.error_detail {
             let message = detail.message.unwrap_or_else(|| "unknown error".into());
-            return Err(EngineError::Failed(format!(
+            return Err(EngineError::Build(format!(
                 "building service {} failed: {message}\n{}",
                 request.service,
                 tail(&output)
@@ -269,7 +269,7 @@ pub async fn build(
             )))?
             .id
             .ok_or_else(|| {
-                EngineError::Failed(format!("the engine gave no ID for {}", request.tag))
+                EngineError::Build(format!("the engine gave no ID for {}", request.tag))
             }),
     }
 }

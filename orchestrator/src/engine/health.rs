@@ -115,9 +115,11 @@ pub async fn wait_for(
             match judge(name, &inspect, condition) {
                 Verdict::Met => {}
                 Verdict::Failed(why) => {
-                    return Err(EngineError::Failed(format!(
-                        "service {service} did not {what}: {why}"
-                    )))
+                    return Err(EngineError::NotReady {
+                        service: service.to_owned(),
+                        what: what.to_owned(),
+                        why,
+                    })
                 }
                 Verdict::Waiting(why) => waiting = Some(why),
             }
@@ -126,10 +128,11 @@ pub async fn wait_for(
             return Ok(());
         };
         if Instant::now() >= deadline {
-            return Err(EngineError::Failed(format!(
-                "service {service} did not {what} within {}s: {why}",
-                timeout.as_secs()
-            )));
+            return Err(EngineError::NotReady {
+                service: service.to_owned(),
+                what: format!("{what} within {}s", timeout.as_secs()),
+                why,
+            });
         }
         tokio::time::sleep(POLL).await;
     }

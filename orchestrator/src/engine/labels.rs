@@ -34,3 +34,8 @@ pub fn filter(pairs: &[(&str, &str)]) -> HashMap<String, Vec<String>> {
     let labels = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
     HashMap::from([("label".to_owned(), labels)])
 }
+
+/// A label filter for objects that carry `key`, whatever its value.
+pub fn filter_present(key: &str) -> HashMap<String, Vec<String>> {
+    HashMap::from([("label".to_owned(), vec![key.to_owned()])])
+}

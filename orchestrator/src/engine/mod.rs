@@ -1,16 +1,25 @@
-//! Everything that talks to the Docker Engine (through bollard): connecting and negotiating the
-//! API version, reading a project's state by label, building, creating and converging
-//! containers, and waiting on health.
+//! Everything that talks to the Docker Engine (through bollard). The client is private to this
+//! module: verbs ask for operations, never for the client.
 //!
-//! Nothing here reads YAML: it works on the loaded [`crate::project::Project`].
+//! The data flow of a deploying verb: the loaded [`crate::project::Project`] and the
+//! [`state`] observed on the engine (and the [`images`] resolved for it) go into [`plan`], a
+//! pure function that returns the operations to run, in order, each with what it waits for;
+//! [`executor`] runs them through [`containers`] and [`resources`], one level of the
+//! dependency graph at a time, the operations of a level at once. [`converge`] strings these
+//! together for `up`. Nothing here reads YAML.
 
 pub mod build;
+pub mod containers;
 pub mod converge;
 pub mod create;
 pub mod dockerignore;
+pub mod executor;
 pub mod hash;
 pub mod health;
+pub mod images;
 pub mod labels;
+pub mod plan;
+pub mod resources;
 pub mod standin;
 pub mod state;
 
@@ -18,27 +27,74 @@ use std::time::Duration;
 
 use bollard::{Docker, API_DEFAULT_VERSION};
 
-/// Why the engine could not do what was asked.
+use crate::project::services::NoSuchService;
+
+/// Why the engine could not do what was asked. Each variant's message says what failed; the
+/// cause, where there is one, is its `source()` and is printed once, after it.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error(
         "cannot reach the Docker Engine at {host}: {reason}\n  is the daemon running? (set DOCKER_HOST to use another engine)"
     )]
     Unreachable { host: String, reason: String },
-    #[error("{context}: {source}")]
+    /// An API call failed; `context` says which.
+    #[error("{context}")]
     Api {
         context: String,
         #[source]
         source: bollard::errors::Error,
     },
+    #[error(transparent)]
+    NoSuchService(#[from] NoSuchService),
+    #[error("service {service} has no {}container number {index}", if *.running { "running " } else { "" })]
+    NoContainer {
+        service: String,
+        index: u32,
+        running: bool,
+    },
+    #[error("no containers to {verb}: run up first")]
+    NoContainers { verb: &'static str },
+    #[error("external {kind} {name} does not exist: create it first (docker {kind} create {name})")]
+    MissingExternal { kind: &'static str, name: String },
+    #[error("could not pull {image} for service {service}: {reason}\n  this engine cannot get it from a registry: build it locally (give the service a build: section) or load it with `docker load -i IMAGE.tar`")]
+    Unpullable {
+        image: String,
+        service: String,
+        reason: String,
+    },
+    #[error("image {image} of service {service} does not exist and {why} forbids getting it")]
+    ImageMissing {
+        image: String,
+        service: String,
+        why: &'static str,
+    },
     #[error("{0}")]
-    Failed(String),
-    #[error("could not read the build context {path}: {source}")]
+    Build(String),
+    #[error("service {service}: {replaces} was not recreated and is still running, because its replacement could not be created")]
+    Replacement {
+        service: String,
+        replaces: String,
+        #[source]
+        source: Box<EngineError>,
+    },
+    #[error("service {service} did not {what}: {why}")]
+    NotReady {
+        service: String,
+        what: String,
+        why: String,
+    },
+    #[error("{0}")]
+    StandIn(String),
+    #[error("{port} of {container} is not published")]
+    NotPublished { port: String, container: String },
+    #[error("could not read the build context {path}")]
     Context {
         path: String,
         #[source]
         source: std::io::Error,
     },
+    #[error("the engine's answer lacked {0}")]
+    Incomplete(String),
 }
 
 impl EngineError {
@@ -56,7 +112,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
 /// A connection to one Docker Engine, at the API version both sides speak.
 #[derive(Clone)]
 pub struct Engine {
-    pub docker: Docker,
+    docker: Docker,
     /// `DOCKER_HOST`, or the default socket.
     pub host: String,
     /// The negotiated API version, e.g. `1.41`.

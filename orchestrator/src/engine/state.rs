@@ -1,14 +1,15 @@
 //! What the engine holds for a project, read in a few label-filtered list calls (never one
 //! inspect per container), so that a no-change `up` costs almost nothing.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use bollard::{
     models::{ContainerSummary, ContainerSummaryStateEnum},
     query_parameters::{ListContainersOptions, ListNetworksOptions, ListVolumesOptions},
 };
 
-use super::{labels, Engine, EngineError};
+use super::{labels, resources, Engine, EngineError};
+use crate::project::{model::Project, services};
 
 /// One of the project's containers, as the list call describes it.
 #[derive(Debug, Clone)]
@@ -95,6 +96,9 @@ pub struct ProjectState {
     pub networks: HashMap<String, HashMap<String, String>>,
     /// Volume name -> labels.
     pub volumes: HashMap<String, HashMap<String, String>>,
+    /// Named volumes of the project that exist without its labels (made by hand, or by
+    /// another tool): used as they are, with a warning.
+    pub foreign_volumes: BTreeSet<String>,
 }
 
 impl ProjectState {
@@ -155,5 +159,58 @@ pub async fn read(engine: &Engine, project: &str) -> Result<ProjectState, Engine
         containers: containers?,
         networks,
         volumes,
+        foreign_volumes: BTreeSet::new(),
     })
+}
+
+/// What `up` needs to know of the engine before it decides: the project's objects, that the
+/// external networks and volumes the selected services use exist, and which named volumes
+/// exist without the project's labels.
+pub async fn observe(
+    engine: &Engine,
+    project: &Project,
+    names: &[String],
+) -> Result<ProjectState, EngineError> {
+    let mut state = read(engine, &project.name).await?;
+    for net in services::networks_used(project, names)
+        .iter().filter_map(|k| project.networks.get(*k)) {
+        if net.external && !resources::network_exists(engine, &net.name).await? {
+            return Err(EngineError::MissingExternal {
+                kind: "network",
+                name: net.name.clone(),
+            });
+        }
+    }
+    for vol in services::volumes_used(project, names)
+        .iter().filter_map(|k| project.volumes.get(*k)) {
+        if state.volumes.contains_key(&vol.name) {
+            continue;
+        }
+        let exists = resources::volume_exists(engine, &vol.name).await?;
+        if vol.external && !exists {
+            return Err(EngineError::MissingExternal {
+                kind: "volume",
+                name: vol.name.clone(),
+            });
+        }
+        if exists && !vol.external {
+            state.foreign_volumes.insert(vol.name.clone());
+        }
+    }
+    Ok(state)
+}
+
+/// Every container that carries Compose's project label, whatever the project.
+pub async fn labelled_containers(engine: &Engine) -> Result<Vec<Container>, EngineError> {
+    let filter = labels::filter_present(labels::PROJECT);
+    let list = engine
+        .docker
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(filter),
+            ..Default::default()
+        }))
+        .await
+        .map_err(EngineError::api("could not list containers"))?;
+    Ok(list.into_iter().filter_map(Container::from_summary).collect())
 }

@@ -15,6 +15,8 @@ pub mod merge;
 pub mod model;
 pub mod normalize;
 pub mod ports;
+pub mod reference;
+pub mod services;
 pub mod units;
 pub mod validate;
 mod yaml;

@@ -3,7 +3,7 @@
 //!
 //! It serializes in the Compose Specification's long forms, which is what `config` prints.
 
-use std::{collections::BTreeMap, path::PathBuf, time::Duration};
+use std::{collections::BTreeMap, fmt, path::PathBuf, time::Duration};
 
 use serde::{Serialize, Serializer};
 
@@ -30,10 +30,37 @@ pub struct Project {
     /// Services left out because none of their profiles is active.
     #[serde(skip)]
     pub disabled_services: BTreeMap<String, Service>,
-    /// `x-stand-ins`: image -> the command that makes a local stand-in for it, run when the
+    /// `x-stand-ins`: image -> the program that makes a local stand-in for it, run when the
     /// image cannot be pulled (an engine without registry access).
     #[serde(rename = "x-stand-ins", skip_serializing_if = "BTreeMap::is_empty")]
-    pub stand_ins: BTreeMap<String, String>,
+    pub stand_ins: BTreeMap<String, StandIn>,
+}
+
+/// A program inside the project directory, with its arguments, that makes a stand-in image.
+/// It runs without a shell: what a compose file says here can only start a program the
+/// project itself ships.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StandIn {
+    /// Absolute, and inside the project directory.
+    pub program: PathBuf,
+    pub args: Vec<String>,
+}
+
+impl fmt::Display for StandIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.program.display())?;
+        for arg in &self.args {
+            write!(f, " {arg}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for StandIn {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let program = self.program.to_string_lossy().into_owned();
+        s.collect_seq(std::iter::once(program).chain(self.args.iter().cloned()))
+    }
 }
 
 impl Project {

@@ -266,6 +266,39 @@ pub fn clean(path: &Path) -> PathBuf {
     out
 }
 
+/// An `x-stand-ins` entry: a program inside the project directory and its arguments, written
+/// as a list or as one string split into words (no shell reads it).
+fn stand_in(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<StandIn> {
+    let mut words = ctx.command(v, path)?.into_iter();
+    let Some(program) = words.next() else {
+        ctx.error(path, "a stand-in needs a program to run");
+        return None;
+    };
+    let relative = Path::new(&program);
+    if !program.contains('/') {
+        ctx.error(
+            path,
+            format!("the stand-in program {program:?} must be a path inside the project directory (e.g. ./scripts/{program}); programs are not looked up on PATH"),
+        );
+        return None;
+    }
+    let absolute = clean(&ctx.working_dir.join(relative));
+    if !absolute.starts_with(ctx.working_dir) {
+        ctx.error(
+            path,
+            format!(
+                "the stand-in program {program:?} is outside the project directory {}: a compose file may only run programs the project ships",
+                ctx.working_dir.display()
+            ),
+        );
+        return None;
+    }
+    Some(StandIn {
+        program: absolute,
+        args: words.collect(),
+    })
+}
+
 /// Reads the whole merged document into a project.
 pub fn project(ctx: &mut Ctx, tree: &Tree, active_profiles: &[String]) -> Project {
     let root = DocPath::root();
@@ -304,8 +337,8 @@ pub fn project(ctx: &mut Ctx, tree: &Tree, active_profiles: &[String]) -> Projec
             "x-stand-ins" => {
                 if let Some(entries) = ctx.object(value, &path) {
                     for (image, command) in entries {
-                        if let Some(command) = ctx.string(command, &path.key(image)) {
-                            project.stand_ins.insert(image.clone(), command);
+                        if let Some(stand_in) = stand_in(ctx, command, &path.key(image)) {
+                            project.stand_ins.insert(image.clone(), stand_in);
                         }
                     }
                 }
