@@ -21,6 +21,8 @@ pub enum Error {
     #[error("could not write the output: {0}")]
     Output(String),
     #[error(transparent)]
+    Write(#[from] project::WriteError),
+    #[error(transparent)]
     Engine(#[from] engine::EngineError),
     #[error(transparent)]
     Io(#[from] std::io::Error),

@@ -18,9 +18,16 @@ pub async fn run(ctx: &Context, args: &ServicesArgs) -> Result<i32, Error> {
     for c in &containers {
         let image = images::inspect(&ctx.engine, &c.image)
             .await?
-            .ok_or_else(|| EngineError::Incomplete(format!("the image {} of {}", c.image, c.name)))?;
+            .ok_or_else(|| {
+                EngineError::Incomplete(format!("the image {} of {}", c.image, c.name))
+            })?;
         let reference = Reference::parse(&c.image);
-        let short = image.id.trim_start_matches("sha256:").chars().take(12).collect();
+        let short = image
+            .id
+            .trim_start_matches("sha256:")
+            .chars()
+            .take(12)
+            .collect();
         rows.push(vec![
             c.name.clone(),
             reference.repository.clone(),

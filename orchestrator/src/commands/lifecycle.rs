@@ -18,11 +18,16 @@ pub async fn start(ctx: &Context, args: &ServicesArgs) -> Result<i32, Error> {
     if containers.is_empty() {
         return Err(EngineError::NoContainers { verb: "start" }.into());
     }
-    let plan = plan::each(ctx.project(), &containers, Direction::DependenciesFirst, |c| {
-        (!c.is_running()).then(|| Op::Start {
-            name: c.name.clone(),
-        })
-    });
+    let plan = plan::each(
+        ctx.project(),
+        &containers,
+        Direction::DependenciesFirst,
+        |c| {
+            (!c.is_running()).then(|| Op::Start {
+                name: c.name.clone(),
+            })
+        },
+    );
     ctx.execute(&plan).await?;
     Ok(0)
 }

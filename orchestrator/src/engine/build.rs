@@ -59,8 +59,9 @@ impl Write for ChannelWriter {
 pub fn read_ignore(context: &Path) -> Result<Ignore, EngineError> {
     let path = context.join(".dockerignore");
     match std::fs::read_to_string(&path) {
-        Ok(text) => Ignore::parse(&text)
-            .map_err(|e| EngineError::Build(format!("{}: {e}", path.display()))),
+        Ok(text) => {
+            Ignore::parse(&text).map_err(|e| EngineError::Build(format!("{}: {e}", path.display())))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ignore::default()),
         Err(source) => Err(EngineError::Context {
             path: path.display().to_string(),

@@ -164,7 +164,11 @@ pub async fn wait_exit(engine: &Engine, name: &str) -> Result<i64, EngineError> 
 }
 
 /// Where `port` (`80/tcp`) of a container is published: `host_ip:host_port`.
-pub async fn published_port(engine: &Engine, name: &str, port: &str) -> Result<String, EngineError> {
+pub async fn published_port(
+    engine: &Engine,
+    name: &str,
+    port: &str,
+) -> Result<String, EngineError> {
     let inspect = engine
         .docker
         .inspect_container(name, None)
@@ -188,7 +192,10 @@ pub async fn published_port(engine: &Engine, name: &str, port: &str) -> Result<S
 }
 
 /// The processes of a container: column titles and rows, as `ps` shows them.
-pub async fn top(engine: &Engine, name: &str) -> Result<(Vec<String>, Vec<Vec<String>>), EngineError> {
+pub async fn top(
+    engine: &Engine,
+    name: &str,
+) -> Result<(Vec<String>, Vec<Vec<String>>), EngineError> {
     let top = engine
         .docker
         .top_processes(name, None::<TopOptions>)

@@ -167,10 +167,9 @@ pub async fn create_container(
         .into_iter()
         .map(|v| match v {
             VolumesFrom::Container { name, mode } => with_mode(name, mode),
-            VolumesFrom::Service { name, mode } => with_mode(
-                super::labels::container_name(&project.name, &name, 1),
-                mode,
-            ),
+            VolumesFrom::Service { name, mode } => {
+                with_mode(super::labels::container_name(&project.name, &name, 1), mode)
+            }
         })
         .collect();
     let plan = ContainerPlan {

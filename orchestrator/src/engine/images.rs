@@ -83,7 +83,9 @@ pub async fn remove(engine: &Engine, image: &str) -> Result<bool, EngineError> {
     {
         Ok(_) => Ok(true),
         Err(e) if is_not_found(&e) => Ok(false),
-        Err(e) => Err(EngineError::api(format!("could not remove image {image}"))(e)),
+        Err(e) => Err(EngineError::api(format!("could not remove image {image}"))(
+            e,
+        )),
     }
 }
 
@@ -133,7 +135,13 @@ pub async fn pull(
     let Err(why) = try_pull(engine, image, progress).await else {
         return Ok(());
     };
-    if !policy.no_stand_ins && standin::make(engine, project, image, &why, progress).await? {
+    if !policy.no_stand_ins && standin::make(project, image, &why, progress).await? {
+        if inspect(engine, image).await?.is_none() {
+            return Err(EngineError::StandIn(format!(
+                "the stand-in program for {image} succeeded but made no image {image}"
+            )));
+        }
+        progress.event("Image", image, "Stand-in made");
         return Ok(());
     }
     Err(EngineError::Unpullable {
@@ -280,7 +288,10 @@ pub async fn resolve(
     let mut resolved = Resolved::default();
     for name in services {
         let image = project.image_name(name);
-        let source = builders.get(&image).map(|b| (*b).clone()).unwrap_or(name.clone());
+        let source = builders
+            .get(&image)
+            .map(|b| (*b).clone())
+            .unwrap_or(name.clone());
         let info = match by_image.get(&image) {
             Some(info) => info.clone(),
             None if dry_run => {
@@ -288,7 +299,11 @@ pub async fn resolve(
                 match action(project, &source, existing.as_ref(), policy)? {
                     Action::Use => existing.unwrap_or_default(),
                     other => {
-                        let verb = if other == Action::Build { "build" } else { "pull" };
+                        let verb = if other == Action::Build {
+                            "build"
+                        } else {
+                            "pull"
+                        };
                         resolved.would.push(format!("{verb} image {image}"));
                         ImageInfo {
                             id: format!("(new {image})"),

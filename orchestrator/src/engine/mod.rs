@@ -54,7 +54,9 @@ pub enum EngineError {
     },
     #[error("no containers to {verb}: run up first")]
     NoContainers { verb: &'static str },
-    #[error("external {kind} {name} does not exist: create it first (docker {kind} create {name})")]
+    #[error(
+        "external {kind} {name} does not exist: create it first (docker {kind} create {name})"
+    )]
     MissingExternal { kind: &'static str, name: String },
     #[error("could not pull {image} for service {service}: {reason}\n  this engine cannot get it from a registry: build it locally (give the service a build: section) or load it with `docker load -i IMAGE.tar`")]
     Unpullable {

@@ -142,7 +142,10 @@ impl fmt::Display for Op {
                         number,
                         path,
                     },
-            } => write!(f, "create volume {name} (anonymous, {service}-{number}:{path})"),
+            } => write!(
+                f,
+                "create volume {name} (anonymous, {service}-{number}:{path})"
+            ),
             Op::WaitFor { service, condition } => {
                 write!(f, "wait for {service} ({})", condition_name(*condition))
             }
@@ -162,10 +165,18 @@ impl fmt::Display for Op {
                 write!(f, "restart {name} ({}s)", timeout.as_secs())
             }
             Op::Kill { name, signal } => {
-                write!(f, "kill {name} ({})", signal.as_deref().unwrap_or("SIGKILL"))
+                write!(
+                    f,
+                    "kill {name} ({})",
+                    signal.as_deref().unwrap_or("SIGKILL")
+                )
             }
             Op::ScaleDown { name, timeout } => {
-                write!(f, "scale down: stop ({}s) and remove {name}", timeout.as_secs())
+                write!(
+                    f,
+                    "scale down: stop ({}s) and remove {name}",
+                    timeout.as_secs()
+                )
             }
             Op::Keep { name } => write!(f, "keep {name}"),
             Op::RemoveNetwork { name } => write!(f, "remove network {name}"),
@@ -424,7 +435,14 @@ pub fn up(input: &UpInput) -> Plan {
         if up_to_date {
             let steps = existing
                 .iter()
-                .map(|c| plan.push(Op::Keep { name: c.name.clone() }, []))
+                .map(|c| {
+                    plan.push(
+                        Op::Keep {
+                            name: c.name.clone(),
+                        },
+                        [],
+                    )
+                })
                 .collect();
             ready.insert(name, steps);
             continue;
@@ -584,9 +602,12 @@ pub fn up(input: &UpInput) -> Plan {
                         }
                     }
                 }
-                (Some(c), None) if !c.is_running() => {
-                    plan.push(Op::Start { name: c.name.clone() }, gate.clone())
-                }
+                (Some(c), None) if !c.is_running() => plan.push(
+                    Op::Start {
+                        name: c.name.clone(),
+                    },
+                    gate.clone(),
+                ),
                 (Some(c), None) if dependency_recreated => plan.push(
                     Op::Restart {
                         name: c.name.clone(),
@@ -594,7 +615,12 @@ pub fn up(input: &UpInput) -> Plan {
                     },
                     gate.clone(),
                 ),
-                (Some(c), None) => plan.push(Op::Keep { name: c.name.clone() }, []),
+                (Some(c), None) => plan.push(
+                    Op::Keep {
+                        name: c.name.clone(),
+                    },
+                    [],
+                ),
             };
             service_ready.push(step);
         }
@@ -646,7 +672,11 @@ pub fn down(project: &Project, observed: &ProjectState, options: &DownOptions) -
                     .unwrap_or_else(|| services::stop_timeout(project.services.get(&c.service))),
             })
         },
-        |c| Some(Op::Remove { name: c.name.clone() }),
+        |c| {
+            Some(Op::Remove {
+                name: c.name.clone(),
+            })
+        },
     );
     let mut networks: Vec<&String> = observed.networks.keys().collect();
     networks.sort();
@@ -901,7 +931,11 @@ volumes:
             .collect::<Vec<_>>()
             .join("\n");
         let lines: Vec<&str> = actual.lines().map(str::trim).collect();
-        assert_eq!(lines.join("\n"), expected, "\n--- actual plan ---\n{actual}");
+        assert_eq!(
+            lines.join("\n"),
+            expected,
+            "\n--- actual plan ---\n{actual}"
+        );
     }
 
     #[test]
@@ -1106,9 +1140,7 @@ services:
             fresh.contains("declares VOLUME /var/lib/data, which no named volume covers"),
             "{fresh}"
         );
-        assert!(fresh.contains(&format!(
-            "create volume {extra} (anonymous, db-1:/extra)"
-        )));
+        assert!(fresh.contains(&format!("create volume {extra} (anonymous, db-1:/extra)")));
         // Recreated later: the volumes exist, so they are only mounted again.
         let mut world = world.converged();
         world.observed.volumes.insert(extra.clone(), HashMap::new());

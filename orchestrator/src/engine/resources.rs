@@ -62,7 +62,10 @@ pub async fn create_network(
     match engine.docker.create_network(request).await {
         Ok(_) => Ok(()),
         Err(e) if is_conflict(&e) => Ok(()),
-        Err(e) => Err(EngineError::api(format!("could not create network {}", net.name))(e)),
+        Err(e) => Err(EngineError::api(format!(
+            "could not create network {}",
+            net.name
+        ))(e)),
     }
 }
 
@@ -71,7 +74,9 @@ pub async fn network_exists(engine: &Engine, name: &str) -> Result<bool, EngineE
     match engine.docker.inspect_network(name, None).await {
         Ok(_) => Ok(true),
         Err(e) if is_not_found(&e) => Ok(false),
-        Err(e) => Err(EngineError::api(format!("could not inspect network {name}"))(e)),
+        Err(e) => Err(EngineError::api(format!(
+            "could not inspect network {name}"
+        ))(e)),
     }
 }
 
@@ -185,7 +190,10 @@ async fn list_volumes(
 }
 
 /// The project's volumes (named and anonymous), by their labels.
-pub async fn project_volumes(engine: &Engine, project: &str) -> Result<Vec<VolumeInfo>, EngineError> {
+pub async fn project_volumes(
+    engine: &Engine,
+    project: &str,
+) -> Result<Vec<VolumeInfo>, EngineError> {
     list_volumes(engine, labels::filter(&[(labels::PROJECT, project)])).await
 }
 
@@ -203,7 +211,9 @@ pub async fn remove_volume(engine: &Engine, name: &str) -> Result<(), EngineErro
     {
         Ok(()) => Ok(()),
         Err(e) if is_not_found(&e) => Ok(()),
-        Err(e) => Err(EngineError::api(format!("could not remove volume {name}"))(e)),
+        Err(e) => Err(EngineError::api(format!("could not remove volume {name}"))(
+            e,
+        )),
     }
 }
 

@@ -12,7 +12,7 @@ use std::process::Stdio;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use super::{images, Engine, EngineError};
+use super::EngineError;
 use crate::{
     progress::Progress,
     project::model::{Project, StandIn},
@@ -39,9 +39,9 @@ fn check(project: &Project, stand_in: &StandIn) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs the project's stand-in program for `image`; true if the project has one.
+/// Runs the project's stand-in program for `image`; true if the project has one and it
+/// succeeded (whether it made the image is the caller's to check).
 pub async fn make(
-    engine: &Engine,
     project: &Project,
     image: &str,
     why: &str,
@@ -50,7 +50,9 @@ pub async fn make(
     let Some(stand_in) = project.stand_ins.get(image) else {
         return Ok(false);
     };
-    let failed = |detail: String| EngineError::StandIn(format!("the stand-in for {image} ({stand_in}) {detail}"));
+    let failed = |detail: String| {
+        EngineError::StandIn(format!("the stand-in for {image} ({stand_in}) {detail}"))
+    };
     check(project, stand_in).map_err(|e| failed(format!("was not run: {e}")))?;
     progress.note(format!(
         "{image} cannot be pulled ({why}); making the project's stand-in (--no-stand-ins turns this off):\n  running: {stand_in}"
@@ -90,12 +92,11 @@ pub async fn make(
     drop(task);
     if !status.success() {
         let shown: Vec<String> = tail.iter().map(|l| format!("  | {l}")).collect();
-        return Err(failed(format!("failed with {status}:\n{}", shown.join("\n"))));
+        return Err(failed(format!(
+            "failed with {status}:\n{}",
+            shown.join("\n")
+        )));
     }
-    if images::inspect(engine, image).await?.is_none() {
-        return Err(failed(format!("succeeded but made no image {image}")));
-    }
-    progress.event("Image", image, "Stand-in made");
     Ok(true)
 }
 
@@ -106,12 +107,14 @@ fn tokio_stream_lines<R: tokio::io::AsyncRead + Unpin + Send + 'static>(
     use futures_util::StreamExt;
     match reader {
         None => futures_util::stream::empty().boxed(),
-        Some(reader) => futures_util::stream::unfold(BufReader::new(reader).lines(), |mut lines| async move {
-            match lines.next_line().await {
-                Ok(Some(line)) => Some((line, lines)),
-                _ => None,
-            }
-        })
-        .boxed(),
+        Some(reader) => {
+            futures_util::stream::unfold(BufReader::new(reader).lines(), |mut lines| async move {
+                match lines.next_line().await {
+                    Ok(Some(line)) => Some((line, lines)),
+                    _ => None,
+                }
+            })
+            .boxed()
+        }
     }
 }

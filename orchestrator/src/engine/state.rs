@@ -173,7 +173,9 @@ pub async fn observe(
 ) -> Result<ProjectState, EngineError> {
     let mut state = read(engine, &project.name).await?;
     for net in services::networks_used(project, names)
-        .iter().filter_map(|k| project.networks.get(*k)) {
+        .iter()
+        .filter_map(|k| project.networks.get(*k))
+    {
         if net.external && !resources::network_exists(engine, &net.name).await? {
             return Err(EngineError::MissingExternal {
                 kind: "network",
@@ -182,7 +184,9 @@ pub async fn observe(
         }
     }
     for vol in services::volumes_used(project, names)
-        .iter().filter_map(|k| project.volumes.get(*k)) {
+        .iter()
+        .filter_map(|k| project.volumes.get(*k))
+    {
         if state.volumes.contains_key(&vol.name) {
             continue;
         }
@@ -212,5 +216,8 @@ pub async fn labelled_containers(engine: &Engine) -> Result<Vec<Container>, Engi
         }))
         .await
         .map_err(EngineError::api("could not list containers"))?;
-    Ok(list.into_iter().filter_map(Container::from_summary).collect())
+    Ok(list
+        .into_iter()
+        .filter_map(Container::from_summary)
+        .collect())
 }

@@ -32,6 +32,11 @@ use serde_json::{Map, Value as Tree};
 pub use diag::{Diagnostic, DocPath, PathSeg, Severity};
 pub use model::Project;
 
+/// A project that could not be written out (a value YAML cannot hold).
+#[derive(Debug, thiserror::Error)]
+#[error("could not write the project: {0}")]
+pub struct WriteError(pub String);
+
 /// What to load, as the command line and the environment say it.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
@@ -417,6 +422,6 @@ fn project_name(
 }
 
 /// The project as a YAML document (what `config` prints).
-pub fn to_yaml(project: &Project) -> Result<String, crate::Error> {
-    yaml::to_string(project).map_err(crate::Error::Output)
+pub fn to_yaml(project: &Project) -> Result<String, WriteError> {
+    yaml::to_string(project).map_err(WriteError)
 }

@@ -90,14 +90,14 @@ mod tests {
             parts("localhost:5000/app:1"),
             ("localhost:5000/app".into(), "1".into())
         );
-        assert_eq!(
-            parts("app@sha256:abc"),
-            ("app".into(), "sha256:abc".into())
-        );
+        assert_eq!(parts("app@sha256:abc"), ("app".into(), "sha256:abc".into()));
         let both = Reference::parse("localhost:5000/app:1@sha256:abc");
         assert_eq!(both.tag.as_deref(), Some("1"));
         assert_eq!(both.digest.as_deref(), Some("sha256:abc"));
         assert_eq!(both.to_string(), "localhost:5000/app:1@sha256:abc");
-        assert_eq!(Reference::parse("localhost:5000/app").display_tag(), "latest");
+        assert_eq!(
+            Reference::parse("localhost:5000/app").display_tag(),
+            "latest"
+        );
     }
 }

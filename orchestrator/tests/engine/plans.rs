@@ -42,7 +42,11 @@ fn a_replacement_that_cannot_be_created_leaves_the_old_container_running() {
         1,
         "the cause is printed once: {said}"
     );
-    assert_eq!(p.container_id("web", 1).unwrap(), id, "the old container stays");
+    assert_eq!(
+        p.container_id("web", 1).unwrap(),
+        id,
+        "the old container stays"
+    );
     assert_eq!(p.inspect("web", 1, "{{.State.Running}}"), "true");
     assert_eq!(
         p.inspect("web", 1, "{{.State.StartedAt}}"),
@@ -105,10 +109,20 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
         let mut args = vec!["--dry-run"];
         args.extend_from_slice(verb);
         let out = p.ok(&args);
-        assert!(out.contains("dry run: nothing is changed"), "{verb:?}: {out}");
-        assert!(out.contains(&format!("{}-web-1", p.name)), "{verb:?}: {out}");
+        assert!(
+            out.contains("dry run: nothing is changed"),
+            "{verb:?}: {out}"
+        );
+        assert!(
+            out.contains(&format!("{}-web-1", p.name)),
+            "{verb:?}: {out}"
+        );
     }
-    assert_eq!(p.container_id("web", 1).unwrap(), id, "still the same container");
+    assert_eq!(
+        p.container_id("web", 1).unwrap(),
+        id,
+        "still the same container"
+    );
     assert_eq!(p.inspect("web", 1, "{{.State.Running}}"), "true");
     assert!(!p
         .inspect("web", 1, "{{.Config.Env}}")
