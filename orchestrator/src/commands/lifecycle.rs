@@ -1,7 +1,7 @@
 //! `start`, `stop`, `restart` and `kill`: one operation per container, planned in dependency
 //! order (or its reverse) and run a level at once.
 
-use super::{seconds, up::stop_all, Context};
+use super::{seconds, Context};
 use crate::{
     cli::{KillArgs, ServicesArgs, StopArgs},
     engine::{
@@ -35,7 +35,7 @@ pub async fn start(ctx: &Context, args: &ServicesArgs) -> Result<i32, Error> {
 /// `stop`: dependents first.
 pub async fn stop(ctx: &Context, args: &StopArgs) -> Result<i32, Error> {
     let containers = ctx.containers(&args.services, false, false).await?;
-    stop_all(ctx, &containers, seconds(args.timeout)).await?;
+    ctx.stop(&containers, seconds(args.timeout)).await?;
     Ok(0)
 }
 

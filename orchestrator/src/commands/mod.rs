@@ -6,6 +6,7 @@ pub mod build;
 pub mod config;
 pub mod down;
 pub mod exec;
+pub mod follow;
 pub mod format;
 pub mod images;
 pub mod lifecycle;
@@ -14,6 +15,7 @@ pub mod ls;
 pub mod port;
 pub mod ps;
 pub mod pull;
+pub mod removal;
 pub mod rm;
 pub mod run;
 pub mod top;
@@ -27,7 +29,7 @@ use std::{
 use crate::{
     engine::{
         executor::Executor,
-        plan::Plan,
+        plan::{self, Direction, Op, Plan},
         state::{self, Container},
         Engine, EngineError,
     },
@@ -102,6 +104,24 @@ impl Context {
             progress: &self.progress,
             dependency_timeout,
         }
+    }
+
+    /// Stops containers, dependents first (a level at once), each with its service's grace
+    /// period unless `timeout` overrides it.
+    pub async fn stop(
+        &self,
+        containers: &[Container],
+        timeout: Option<Duration>,
+    ) -> Result<(), Error> {
+        let project = self.project();
+        let plan = plan::each(project, containers, Direction::DependentsFirst, |c| {
+            c.is_running().then(|| Op::Stop {
+                name: c.name.clone(),
+                timeout: timeout
+                    .unwrap_or_else(|| services::stop_timeout(project.services.get(&c.service))),
+            })
+        });
+        self.execute(&plan).await
     }
 
     /// Runs a plan, or with `--dry-run` prints it and changes nothing.

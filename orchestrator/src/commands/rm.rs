@@ -1,7 +1,7 @@
 //! `rm`: remove stopped containers. Their anonymous volumes stay (the next `up` re-attaches
 //! them) unless `-v` is given and confirmed.
 
-use super::{confirm, down::DoomedVolume, format::human_size, Context};
+use super::{confirm, format::human_size, removal::DoomedVolume, Context};
 use crate::{
     cli::RmArgs,
     engine::{
@@ -21,7 +21,7 @@ pub async fn run(ctx: &Context, args: &RmArgs) -> Result<i32, Error> {
             .filter(|c| c.is_running())
             .cloned()
             .collect();
-        super::up::stop_all(ctx, &running, None).await?;
+        ctx.stop(&running, None).await?;
         if !ctx.dry_run {
             containers = ctx.containers(&args.services, true, false).await?;
         }

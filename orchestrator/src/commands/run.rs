@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{logs, Context};
+use super::{follow, Context};
 use crate::{
     cli::RunArgs,
     engine::{
@@ -57,7 +57,7 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<i32, Error> {
         .into_iter()
         .filter(|c| c.id == id)
         .collect();
-    let opts = logs::LogOptions {
+    let opts = follow::LogOptions {
         follow: true,
         tail: None,
         timestamps: false,
@@ -65,7 +65,7 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<i32, Error> {
         colour: false,
         prefix: false,
     };
-    logs::stream(ctx, &container, &opts).await?;
+    follow::stream(ctx, &container, &opts).await?;
     let code = containers::wait_exit(&ctx.engine, &id).await?;
     if args.rm {
         containers::remove(&ctx.engine, &id, true, true).await?;

@@ -6,7 +6,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{logs, print_plan, seconds, Context};
+use super::{follow, print_plan, seconds, Context};
 use crate::{
     cli::UpArgs,
     engine::{
@@ -14,9 +14,8 @@ use crate::{
         health,
         images::{BuildPolicy, ImagePolicy},
         plan::{self, Direction, Op, Recreate, UpOptions},
-        state::Container,
     },
-    project::{model::Condition, services},
+    project::model::Condition,
     Error,
 };
 
@@ -96,7 +95,7 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<i32, Error> {
     let containers = ctx.containers(&outcome.services, false, false).await?;
     ctx.progress
         .note("Attaching to the logs; Ctrl-C stops the stack (twice kills it)");
-    let opts = logs::LogOptions {
+    let opts = follow::LogOptions {
         follow: true,
         tail: None,
         timestamps: false,
@@ -105,13 +104,13 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<i32, Error> {
         prefix: true,
     };
     tokio::select! {
-        result = logs::stream(ctx, &containers, &opts) => {
+        result = follow::stream(ctx, &containers, &opts) => {
             result?;
             Ok(0)
         }
         _ = tokio::signal::ctrl_c() => {
             ctx.progress.note("Gracefully stopping... (press Ctrl-C again to force)");
-            let stop = stop_all(ctx, &containers, seconds(args.timeout));
+            let stop = ctx.stop(&containers, seconds(args.timeout));
             tokio::select! {
                 result = stop => { result?; }
                 _ = tokio::signal::ctrl_c() => {
@@ -126,22 +125,4 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<i32, Error> {
             Ok(130)
         }
     }
-}
-
-/// Stops containers, dependents first (a level at once), each with its service's grace period
-/// unless `timeout` overrides it.
-pub async fn stop_all(
-    ctx: &Context,
-    containers: &[Container],
-    timeout: Option<Duration>,
-) -> Result<(), Error> {
-    let project = ctx.project();
-    let plan = plan::each(project, containers, Direction::DependentsFirst, |c| {
-        c.is_running().then(|| Op::Stop {
-            name: c.name.clone(),
-            timeout: timeout
-                .unwrap_or_else(|| services::stop_timeout(project.services.get(&c.service))),
-        })
-    });
-    ctx.execute(&plan).await
 }
