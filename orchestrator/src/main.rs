@@ -78,6 +78,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         commands::config::run(&loaded, config, &mut std::io::stdout().lock())?;
         return Ok(0);
     }
+    if let Command::Convert(convert) = &cli.command {
+        commands::convert::run(&loaded, convert, &mut std::io::stdout().lock())?;
+        return Ok(0);
+    }
     runtime.block_on(async {
         let engine = Engine::connect().await.map_err(orchestrator::Error::from)?;
         let ctx = Context {
@@ -86,7 +90,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             progress: Progress::new(args.progress),
         };
         let code = match &cli.command {
-            Command::Config(_) | Command::Ls(_) => unreachable!("handled above"),
+            Command::Config(_) | Command::Ls(_) | Command::Convert(_) => {
+                unreachable!("handled above")
+            }
             Command::Up(a) => commands::up::run(&ctx, a).await?,
             Command::Down(a) => commands::down::run(&ctx, a).await?,
             Command::Ps(a) => commands::ps::run(&ctx, a).await?,

@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod config;
+pub mod convert;
 pub mod down;
 pub mod exec;
 pub mod images;

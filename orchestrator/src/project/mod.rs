@@ -29,6 +29,8 @@ use serde_json::{Map, Value as Tree};
 
 pub use diag::{Diagnostic, DocPath, PathSeg, Severity};
 pub use model::Project;
+/// Any serializable value as YAML that YAML 1.1 readers (PyYAML, kubectl) read as meant.
+pub use yaml::to_string as to_yaml_string;
 
 /// What to load, as the command line and the environment say it.
 #[derive(Debug, Clone, Default)]
@@ -58,6 +60,9 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
     /// The services in dependency order.
     pub start_order: Vec<String>,
+    /// The merged, interpolated files before normalization, read-only: for readers of keys the
+    /// model leaves out (`convert` reads `env_file`, `deploy.update_config`, `x-kubernetes`).
+    pub tree: Tree,
 }
 
 /// Why a project could not be loaded.
@@ -351,6 +356,7 @@ pub fn load_documents(
         project,
         warnings: diagnostics,
         start_order,
+        tree: merged,
     })
 }
 

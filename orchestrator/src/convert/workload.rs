@@ -1,0 +1,826 @@
+//! Deployments and StatefulSets: one per service, its pod built from the service.
+//!
+//! A service that mounts a named volume is a StatefulSet whose volumeClaimTemplates make one
+//! claim per volume (a pod's data survives its replacement, and each replica has its own);
+//! every other service is a Deployment. Init containers wait for each service the pod depends
+//! on (`depends_on`, `links`) until its Service answers, which for a service with a health
+//! check means it is ready.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::{
+    api::{
+        apps::v1::{
+            Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment, StatefulSet,
+            StatefulSetSpec,
+        },
+        core::v1::{
+            Capabilities, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort as KubePort,
+            EmptyDirVolumeSource, HostAlias, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+            PodSpec, PodTemplateSpec, ResourceRequirements, Secret, SecretVolumeSource,
+            SecurityContext, Volume, VolumeMount, VolumeResourceRequirements,
+        },
+    },
+    apimachinery::pkg::{
+        api::resource::Quantity,
+        apis::meta::v1::{LabelSelector, ObjectMeta},
+        util::intstr::IntOrString,
+    },
+    ByteString,
+};
+use serde_json::Value as Tree;
+
+use super::{
+    env::{escape_references, EnvPlan},
+    label_name, labels, metadata,
+    network::{container_ports, Reach},
+    probe, selector, shown_path, ConvertError, Object, Options, RawProject, WAIT_IMAGE,
+};
+use crate::project::{
+    model::{Condition, FileObject, MountKind, ResourceSet, Service},
+    units::parse_duration,
+    Project,
+};
+
+/// Service keys the conversion reads (some with warnings of their own).
+const CONVERTED_KEYS: &[&str] = &[
+    "build",
+    "image",
+    "command",
+    "entrypoint",
+    "environment",
+    "env_file",
+    "ports",
+    "expose",
+    "links",
+    "volumes",
+    "networks",
+    "depends_on",
+    "healthcheck",
+    "restart",
+    "labels",
+    "user",
+    "working_dir",
+    "stop_grace_period",
+    "deploy",
+    "pull_policy",
+    "tty",
+    "stdin_open",
+    "read_only",
+    "cap_add",
+    "cap_drop",
+    "extra_hosts",
+    "secrets",
+    "configs",
+    "profiles",
+    "scale",
+];
+
+/// Why a service key has no Kubernetes form, for the keys users meet most.
+fn why_not(key: &str) -> &'static str {
+    match key {
+        "container_name" => "pods are named by their Deployment or StatefulSet",
+        "hostname" => "a pod's host name is its own name",
+        "network_mode" => {
+            "a pod has its own network; containers that must share one belong in one pod"
+        }
+        "volumes_from" => "pods do not share volumes with other pods; mount the same claim",
+        "init" => "Kubernetes adds no init process; put one (tini) in the image",
+        "stop_signal" => {
+            "it needs the ContainerStopSignals feature gate; set STOPSIGNAL in the image"
+        }
+        "logging" => "logs go to the cluster's log collection",
+        _ => "no Kubernetes equivalent here",
+    }
+}
+
+/// True for a service that mounts a named volume: it becomes a StatefulSet.
+pub fn is_stateful(service: &Service) -> bool {
+    service
+        .volumes
+        .iter()
+        .any(|m| m.kind == MountKind::Volume && m.source.is_some())
+}
+
+/// Where a config or secret is found: the object and its key.
+#[derive(Debug, Clone)]
+pub struct FileRef {
+    pub object: String,
+    pub key: String,
+}
+
+/// The ConfigMaps and Secrets made from the project's `configs` and `secrets`.
+#[derive(Debug, Clone, Default)]
+pub struct FileObjects {
+    pub objects: Vec<Object>,
+    pub configs: BTreeMap<String, FileRef>,
+    pub secrets: BTreeMap<String, FileRef>,
+}
+
+/// A ConfigMap key: letters, digits, `-`, `_` and `.`; anything else becomes `_`.
+fn object_key(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Reads every config and secret into a ConfigMap or Secret named after it.
+pub fn file_objects(
+    project: &Project,
+    options: &Options,
+    warnings: &mut Vec<String>,
+) -> Result<FileObjects, ConvertError> {
+    let mut files = FileObjects::default();
+    for (section, entries, secret) in [
+        ("configs", &project.configs, false),
+        ("secrets", &project.secrets, true),
+    ] {
+        for (key, entry) in entries {
+            let object = label_name(if entry.external { &entry.name } else { key });
+            let content = file_content(section, key, entry, options, warnings)?;
+            let file_key = match &entry.file {
+                Some(path) => path
+                    .file_name()
+                    .map(|n| object_key(&n.to_string_lossy()))
+                    .unwrap_or_else(|| object_key(key)),
+                None => object_key(key),
+            };
+            if let Some(bytes) = content {
+                let meta = metadata(&object, &project.name, None);
+                let text = String::from_utf8(bytes.clone()).ok();
+                let (strings, binary) = match text {
+                    Some(t) => (Some(BTreeMap::from([(file_key.clone(), t)])), None),
+                    None => (None, Some(BTreeMap::from([(file_key.clone(), bytes)]))),
+                };
+                files.objects.push(if secret {
+                    Object::Secret(Secret {
+                        metadata: meta,
+                        type_: Some("Opaque".into()),
+                        string_data: strings,
+                        data: binary
+                            .map(|b| b.into_iter().map(|(k, v)| (k, ByteString(v))).collect()),
+                        ..Secret::default()
+                    })
+                } else {
+                    Object::ConfigMap(ConfigMap {
+                        metadata: meta,
+                        data: strings,
+                        binary_data: binary
+                            .map(|b| b.into_iter().map(|(k, v)| (k, ByteString(v))).collect()),
+                        ..ConfigMap::default()
+                    })
+                });
+            }
+            let reference = FileRef {
+                object,
+                key: file_key,
+            };
+            if secret {
+                files.secrets.insert(key.clone(), reference);
+            } else {
+                files.configs.insert(key.clone(), reference);
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// A config's or secret's content; `None` (with a warning) when it is not ours to make.
+fn file_content(
+    section: &str,
+    key: &str,
+    entry: &FileObject,
+    options: &Options,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Vec<u8>>, ConvertError> {
+    let kind = if section == "secrets" {
+        "a Secret"
+    } else {
+        "a ConfigMap"
+    };
+    if entry.external {
+        warnings.push(format!(
+            "{section}.{key} is external: the pods expect {kind} named {} in the namespace",
+            label_name(&entry.name)
+        ));
+        return Ok(None);
+    }
+    if let Some(path) = &entry.file {
+        return std::fs::read(path)
+            .map(Some)
+            .map_err(|source| ConvertError::Read {
+                what: format!("{section}.{key}"),
+                path: path.clone(),
+                source,
+            });
+    }
+    if let Some(content) = &entry.content {
+        return Ok(Some(content.clone().into_bytes()));
+    }
+    if let Some(var) = &entry.environment {
+        if let Some(value) = options.environment.get(var) {
+            return Ok(Some(value.clone().into_bytes()));
+        }
+        warnings.push(format!(
+            "{section}.{key} takes its value from ${var}, which is not set here: make {kind} \
+             named {} yourself",
+            label_name(key)
+        ));
+        return Ok(None);
+    }
+    Ok(None)
+}
+
+/// What making one service's workload needs.
+pub struct Input<'a> {
+    pub project: &'a Project,
+    pub raw: &'a RawProject<'a>,
+    pub name: &'a str,
+    pub service: &'a Service,
+    pub env: &'a EnvPlan,
+    pub files: &'a FileObjects,
+    pub reach: &'a Reach,
+    pub options: &'a Options,
+}
+
+/// The service's Deployment or StatefulSet.
+pub fn workload(input: &Input, warnings: &mut Vec<String>) -> Object {
+    let Input {
+        project,
+        name,
+        service,
+        ..
+    } = *input;
+    let raw = input.raw.service(name);
+    unconverted_keys(name, raw, warnings);
+    let (volumes, mounts, claims) = volumes(input, warnings);
+    let pod = PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(labels(&project.name, Some(name))),
+            annotations: annotations(name, service, warnings),
+            ..ObjectMeta::default()
+        }),
+        spec: Some(PodSpec {
+            containers: vec![container(input, mounts, warnings)],
+            init_containers: non_empty(init_containers(input, warnings)),
+            volumes: non_empty(volumes),
+            host_aliases: non_empty(host_aliases(name, service, warnings)),
+            termination_grace_period_seconds: service
+                .stop_grace_period
+                .map(|d| d.as_secs_f64().ceil() as i64),
+            ..PodSpec::default()
+        }),
+    };
+    match service.restart.as_deref() {
+        None | Some("always" | "unless-stopped") => {}
+        Some(other) => warnings.push(format!(
+            "services.{name}.restart: {other} is not converted: a Deployment's pods always \
+             restart; a task that runs once belongs in a Job"
+        )),
+    }
+    let replicas = Some(service.replicas().min(i32::MAX as u32) as i32);
+    let select = LabelSelector {
+        match_labels: Some(selector(&project.name, Some(name))),
+        ..LabelSelector::default()
+    };
+    let meta = metadata(&label_name(name), &project.name, Some(name));
+    let update = raw.and_then(|s| s.get("deploy")?.get("update_config"));
+    if claims.is_empty() {
+        Object::Deployment(Deployment {
+            metadata: meta,
+            spec: Some(DeploymentSpec {
+                replicas,
+                selector: select,
+                template: pod,
+                strategy: update.map(|u| strategy(name, u, warnings)),
+                min_ready_seconds: update.and_then(delay_seconds),
+                ..DeploymentSpec::default()
+            }),
+            ..Deployment::default()
+        })
+    } else {
+        if update.is_some() {
+            warnings.push(format!(
+                "services.{name}.deploy.update_config: a StatefulSet replaces its pods one at a \
+                 time, stopping each first; only the delay is kept"
+            ));
+        }
+        Object::StatefulSet(StatefulSet {
+            metadata: meta,
+            spec: Some(StatefulSetSpec {
+                replicas,
+                selector: select,
+                service_name: Some(label_name(name)),
+                template: pod,
+                volume_claim_templates: Some(claims),
+                min_ready_seconds: update.and_then(delay_seconds),
+                ..StatefulSetSpec::default()
+            }),
+            ..StatefulSet::default()
+        })
+    }
+}
+
+fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
+    (!items.is_empty()).then_some(items)
+}
+
+/// Names every service key the conversion does not read.
+fn unconverted_keys(
+    name: &str,
+    raw: Option<&serde_json::Map<String, Tree>>,
+    warnings: &mut Vec<String>,
+) {
+    let Some(raw) = raw else { return };
+    for key in raw.keys() {
+        if !key.starts_with("x-") && !CONVERTED_KEYS.contains(&key.as_str()) {
+            warnings.push(format!(
+                "services.{name}.{key} is not converted: {}",
+                why_not(key)
+            ));
+        }
+    }
+    if let Some(deploy) = raw.get("deploy").and_then(Tree::as_object) {
+        for key in deploy.keys() {
+            if !["replicas", "resources", "update_config"].contains(&key.as_str()) {
+                warnings.push(format!(
+                    "services.{name}.deploy.{key} is not converted: no Kubernetes equivalent here"
+                ));
+            }
+        }
+    }
+}
+
+/// `update_config` as a rolling update: `stop-first` replaces `parallelism` pods at a time
+/// before starting new ones, `start-first` starts that many new ones first.
+fn strategy(name: &str, update: &Tree, warnings: &mut Vec<String>) -> DeploymentStrategy {
+    let parallelism = update
+        .get("parallelism")
+        .and_then(Tree::as_u64)
+        .unwrap_or(1);
+    let step = if parallelism == 0 {
+        IntOrString::String("100%".into())
+    } else {
+        IntOrString::Int(parallelism.min(i32::MAX as u64) as i32)
+    };
+    let start_first = update.get("order").and_then(Tree::as_str) == Some("start-first");
+    for key in ["failure_action", "monitor", "max_failure_ratio"] {
+        if update.get(key).is_some() {
+            warnings.push(format!(
+                "services.{name}.deploy.update_config.{key} is not converted: a Deployment stops \
+                 a failing rollout by progressDeadlineSeconds; roll back with `kubectl rollout undo`"
+            ));
+        }
+    }
+    let (surge, unavailable) = if start_first {
+        (step, IntOrString::Int(0))
+    } else {
+        (IntOrString::Int(0), step)
+    };
+    DeploymentStrategy {
+        type_: Some("RollingUpdate".into()),
+        rolling_update: Some(RollingUpdateDeployment {
+            max_surge: Some(surge),
+            max_unavailable: Some(unavailable),
+        }),
+    }
+}
+
+/// `update_config.delay` as the time a new pod must stay ready before the rollout goes on.
+fn delay_seconds(update: &Tree) -> Option<i32> {
+    let delay = parse_duration(update.get("delay")?.as_str()?).ok()?;
+    Some(delay.as_secs_f64().ceil().min(i32::MAX as f64) as i32)
+}
+
+/// Compose labels as pod annotations (they describe, they select nothing).
+fn annotations(
+    name: &str,
+    service: &Service,
+    warnings: &mut Vec<String>,
+) -> Option<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for (key, value) in &service.labels {
+        if super::check::is_qualified_name(key) {
+            out.insert(key.clone(), value.clone());
+        } else {
+            warnings.push(format!(
+                "services.{name}.labels.{key} is not converted: not a valid annotation key"
+            ));
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The image a cluster pulls for the service.
+fn image(input: &Input, warnings: &mut Vec<String>) -> String {
+    let Input {
+        project,
+        name,
+        service,
+        options,
+        ..
+    } = *input;
+    match (&service.image, &service.build) {
+        (Some(image), Some(_)) => {
+            warnings.push(format!(
+                "services.{name}.build: {image} is built here; push it where the cluster pulls \
+                 from before applying"
+            ));
+            image.clone()
+        }
+        (Some(image), None) => image.clone(),
+        (None, _) => {
+            let local = project.image_name(name);
+            match &options.image_prefix {
+                Some(prefix) => {
+                    let image = format!("{}/{local}:latest", prefix.trim_end_matches('/'));
+                    warnings.push(format!(
+                        "services.{name}.build: the cluster pulls {image}; build and push it \
+                         there (`docker tag {local} {image}`, `docker push {image}`)"
+                    ));
+                    image
+                }
+                None => {
+                    warnings.push(format!(
+                        "services.{name}.build has no image a cluster can pull: build and push \
+                         it, then convert with --image-prefix REGISTRY/PATH (written as {local} \
+                         until then)"
+                    ));
+                    local
+                }
+            }
+        }
+    }
+}
+
+/// The service's one container.
+fn container(input: &Input, mounts: Vec<VolumeMount>, warnings: &mut Vec<String>) -> Container {
+    let Input {
+        name,
+        service,
+        reach,
+        ..
+    } = *input;
+    let ports = container_ports(name, service, reach);
+    let numbers: Vec<u16> = ports.iter().map(|p| p.port).collect();
+    let probes = service
+        .healthcheck
+        .as_ref()
+        .and_then(|h| probe::probes(h, &numbers));
+    let (env, env_from) = input.env.container_env(name);
+    let escape = |words: &Vec<String>| words.iter().map(|w| escape_references(w)).collect();
+    let pull_policy = match service.pull_policy.as_str() {
+        "always" => "Always",
+        "never" => "Never",
+        "missing" => "IfNotPresent",
+        other => {
+            warnings.push(format!(
+                "services.{name}.pull_policy: {other} becomes IfNotPresent"
+            ));
+            "IfNotPresent"
+        }
+    };
+    Container {
+        name: label_name(name),
+        image: Some(image(input, warnings)),
+        image_pull_policy: Some(pull_policy.into()),
+        command: service.entrypoint.as_ref().map(escape),
+        args: service.command.as_ref().map(escape),
+        working_dir: service.working_dir.clone(),
+        env: non_empty(env),
+        env_from: non_empty(env_from),
+        ports: non_empty(
+            ports
+                .iter()
+                .map(|p| KubePort {
+                    name: Some(p.name()),
+                    container_port: i32::from(p.port),
+                    protocol: Some(p.protocol.clone()),
+                    ..KubePort::default()
+                })
+                .collect(),
+        ),
+        startup_probe: probes.as_ref().and_then(|p| p.startup.clone()),
+        readiness_probe: probes.as_ref().map(|p| p.readiness.clone()),
+        liveness_probe: probes.map(|p| p.liveness),
+        resources: resources(name, service, warnings),
+        security_context: security_context(name, service, warnings),
+        volume_mounts: non_empty(mounts),
+        tty: service.tty.then_some(true),
+        stdin: service.stdin_open.then_some(true),
+        ..Container::default()
+    }
+}
+
+/// `deploy.resources`: limits as limits, reservations as requests.
+fn resources(
+    name: &str,
+    service: &Service,
+    warnings: &mut Vec<String>,
+) -> Option<ResourceRequirements> {
+    let r = &service.deploy.as_ref()?.resources;
+    let mut quantities = |set: &Option<ResourceSet>, what: &str| {
+        let set = set.as_ref()?;
+        if set.pids.is_some() {
+            warnings.push(format!(
+                "services.{name}.deploy.resources.{what}.pids is not converted: Kubernetes \
+                 limits processes per node (kubelet podPidsLimit), not per pod"
+            ));
+        }
+        let mut map = BTreeMap::new();
+        if let Some(cpus) = set.cpus {
+            map.insert(
+                "cpu".to_owned(),
+                Quantity(format!("{}m", (cpus * 1000.0).round() as u64)),
+            );
+        }
+        if let Some(memory) = set.memory {
+            map.insert("memory".to_owned(), Quantity(memory.to_string()));
+        }
+        (!map.is_empty()).then_some(map)
+    };
+    let limits = quantities(&r.limits, "limits");
+    let requests = quantities(&r.reservations, "reservations");
+    (limits.is_some() || requests.is_some()).then(|| ResourceRequirements {
+        limits,
+        requests,
+        ..ResourceRequirements::default()
+    })
+}
+
+/// `user`, `read_only`, `cap_add` and `cap_drop`.
+fn security_context(
+    name: &str,
+    service: &Service,
+    warnings: &mut Vec<String>,
+) -> Option<SecurityContext> {
+    let mut context = SecurityContext::default();
+    if let Some(user) = &service.user {
+        let (uid, gid) = user.split_once(':').unwrap_or((user, ""));
+        match (uid.parse::<i64>(), gid) {
+            (Ok(uid), "") => context.run_as_user = Some(uid),
+            (Ok(uid), gid) if gid.parse::<i64>().is_ok() => {
+                context.run_as_user = Some(uid);
+                context.run_as_group = gid.parse().ok();
+            }
+            _ => warnings.push(format!(
+                "services.{name}.user: {user} is not converted: Kubernetes takes numeric IDs only"
+            )),
+        }
+    }
+    if service.read_only {
+        context.read_only_root_filesystem = Some(true);
+    }
+    if !service.cap_add.is_empty() || !service.cap_drop.is_empty() {
+        context.capabilities = Some(Capabilities {
+            add: non_empty(service.cap_add.clone()),
+            drop: non_empty(service.cap_drop.clone()),
+        });
+    }
+    (context != SecurityContext::default()).then_some(context)
+}
+
+/// `extra_hosts` as host aliases, one per address.
+fn host_aliases(name: &str, service: &Service, warnings: &mut Vec<String>) -> Vec<HostAlias> {
+    let mut by_ip: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for entry in &service.extra_hosts {
+        let split = entry.split_once('=').or_else(|| entry.split_once(':'));
+        match split {
+            Some((_, "host-gateway")) | None => warnings.push(format!(
+                "services.{name}.extra_hosts: {entry} is not converted: a pod has no Docker host \
+                 gateway"
+            )),
+            Some((host, ip)) => by_ip
+                .entry(ip.to_owned())
+                .or_default()
+                .push(host.to_owned()),
+        }
+    }
+    by_ip
+        .into_iter()
+        .map(|(ip, hostnames)| HostAlias {
+            ip,
+            hostnames: Some(hostnames),
+        })
+        .collect()
+}
+
+/// One init container per service this one depends on, waiting until its Service answers:
+/// a connection to its first port, or, for a headless Service, its name resolving (which it
+/// does only for ready pods).
+fn init_containers(input: &Input, warnings: &mut Vec<String>) -> Vec<Container> {
+    let Input {
+        project,
+        name,
+        service,
+        reach,
+        ..
+    } = *input;
+    let targets: BTreeSet<&str> = service.dependencies().collect();
+    let mut out = Vec::new();
+    for target in targets {
+        let Some(target_service) = project.services.get(target) else {
+            continue;
+        };
+        if service.depends_on.get(target).map(|d| d.condition)
+            == Some(Condition::ServiceCompletedSuccessfully)
+        {
+            warnings.push(format!(
+                "services.{name}.depends_on.{target}: service_completed_successfully becomes \
+                 waiting for {target} to be ready; a task that runs once belongs in a Job"
+            ));
+        }
+        let host = label_name(target);
+        let check = match container_ports(target, target_service, reach).first() {
+            Some(p) => format!("nc -z -w 2 {host} {}", p.port),
+            None => format!("nslookup {host}"),
+        };
+        out.push(Container {
+            name: format!("wait-for-{host}"),
+            image: Some(WAIT_IMAGE.into()),
+            command: Some(vec![
+                "sh".into(),
+                "-c".into(),
+                format!("until {check}; do echo waiting for {host}; sleep 2; done"),
+            ]),
+            ..Container::default()
+        });
+    }
+    out
+}
+
+/// The pod's volumes, the container's mounts, and the claims a StatefulSet makes.
+fn volumes(
+    input: &Input,
+    warnings: &mut Vec<String>,
+) -> (Vec<Volume>, Vec<VolumeMount>, Vec<PersistentVolumeClaim>) {
+    let Input {
+        project,
+        name,
+        service,
+        options,
+        ..
+    } = *input;
+    let (mut volumes, mut mounts, mut claims) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, m) in service.volumes.iter().enumerate() {
+        let path = format!("services.{name}.volumes[{i}]");
+        let volume_name = match (m.kind, &m.source) {
+            (MountKind::Volume, Some(source)) => {
+                named_volume(project, name, source, &path, warnings);
+                let claim = label_name(source);
+                claims.push(PersistentVolumeClaim {
+                    metadata: ObjectMeta {
+                        name: Some(claim.clone()),
+                        labels: Some(labels(&project.name, Some(name))),
+                        ..ObjectMeta::default()
+                    },
+                    spec: Some(PersistentVolumeClaimSpec {
+                        access_modes: Some(vec!["ReadWriteOnce".into()]),
+                        resources: Some(VolumeResourceRequirements {
+                            requests: Some(BTreeMap::from([(
+                                "storage".to_owned(),
+                                Quantity(options.volume_size.clone()),
+                            )])),
+                            ..VolumeResourceRequirements::default()
+                        }),
+                        ..PersistentVolumeClaimSpec::default()
+                    }),
+                    ..PersistentVolumeClaim::default()
+                });
+                claim
+            }
+            (MountKind::Volume, None) | (MountKind::Tmpfs, _) => {
+                let tmpfs = m.kind == MountKind::Tmpfs;
+                let volume_name = format!("{}-{i}", if tmpfs { "tmpfs" } else { "anonymous" });
+                volumes.push(Volume {
+                    name: volume_name.clone(),
+                    empty_dir: Some(EmptyDirVolumeSource {
+                        medium: tmpfs.then(|| "Memory".into()),
+                        ..EmptyDirVolumeSource::default()
+                    }),
+                    ..Volume::default()
+                });
+                volume_name
+            }
+            (MountKind::Bind, source) => {
+                let shown = source
+                    .as_deref()
+                    .map(|s| shown_path(std::path::Path::new(s), &project.working_dir))
+                    .unwrap_or_default();
+                warnings.push(format!(
+                    "{path}: the host folder {shown} (at {}) is not converted: a pod sees no \
+                     host folder of yours; put the files in the image, or in a ConfigMap",
+                    m.target
+                ));
+                continue;
+            }
+        };
+        mounts.push(VolumeMount {
+            name: volume_name,
+            mount_path: m.target.clone(),
+            read_only: m.read_only.then_some(true),
+            ..VolumeMount::default()
+        });
+    }
+    for (section, refs, default_dir) in [
+        ("configs", &input.files.configs, "/"),
+        ("secrets", &input.files.secrets, "/run/secrets/"),
+    ] {
+        let Some(entries) = input
+            .raw
+            .service(name)
+            .and_then(|s| s.get(section)?.as_array())
+        else {
+            continue;
+        };
+        for entry in entries {
+            let (source, target) = match entry {
+                Tree::String(s) => (s.as_str(), None),
+                Tree::Object(m) => match m.get("source").and_then(Tree::as_str) {
+                    Some(source) => (source, m.get("target").and_then(Tree::as_str)),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let Some(found) = refs.get(source) else {
+                continue;
+            };
+            let target = match target {
+                Some(t) if t.starts_with('/') => t.to_owned(),
+                Some(t) => format!("{default_dir}{t}"),
+                None => format!("{default_dir}{source}"),
+            };
+            let volume_name = format!("{}-{}", &section[..section.len() - 1], found.object);
+            if !volumes.iter().any(|v: &Volume| v.name == volume_name) {
+                volumes.push(Volume {
+                    name: volume_name.clone(),
+                    config_map: (section == "configs").then(|| ConfigMapVolumeSource {
+                        name: found.object.clone(),
+                        ..ConfigMapVolumeSource::default()
+                    }),
+                    secret: (section == "secrets").then(|| SecretVolumeSource {
+                        secret_name: Some(found.object.clone()),
+                        ..SecretVolumeSource::default()
+                    }),
+                    ..Volume::default()
+                });
+            }
+            mounts.push(VolumeMount {
+                name: volume_name,
+                mount_path: target,
+                sub_path: Some(found.key.clone()),
+                read_only: Some(true),
+                ..VolumeMount::default()
+            });
+        }
+    }
+    (volumes, mounts, claims)
+}
+
+/// Warns about what a named volume's claim does not carry over.
+fn named_volume(
+    project: &Project,
+    service: &str,
+    source: &str,
+    path: &str,
+    warnings: &mut Vec<String>,
+) {
+    let users: Vec<&String> = project
+        .services
+        .iter()
+        .filter(|(_, s)| {
+            s.volumes
+                .iter()
+                .any(|m| m.kind == MountKind::Volume && m.source.as_deref() == Some(source))
+        })
+        .map(|(n, _)| n)
+        .collect();
+    if users.len() > 1 && users[0] == service {
+        let names: Vec<&str> = users.iter().map(|s| s.as_str()).collect();
+        warnings.push(format!(
+            "volumes.{source} is mounted by {}: each StatefulSet claims its own copy, so they \
+             no longer share data",
+            names.join(", ")
+        ));
+    }
+    let Some(volume) = project.volumes.get(source) else {
+        return;
+    };
+    if volume.external {
+        warnings.push(format!(
+            "{path}: volumes.{source} is external; the claim is new: bind it to your existing \
+             PersistentVolume"
+        ));
+    }
+    if volume.driver.as_deref().is_some_and(|d| d != "local") || !volume.driver_opts.is_empty() {
+        warnings.push(format!(
+            "volumes.{source}: driver and driver_opts are not converted; choose a StorageClass"
+        ));
+    }
+}
