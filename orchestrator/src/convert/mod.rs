@@ -173,10 +173,14 @@ impl Conversion {
     pub fn header(&self) -> String {
         let mut text = format!(
             "# Kubernetes {KUBERNETES_VERSION} objects for the compose project {:?}, made by \
-             `orchestrator convert --to kubernetes`.\n\
-             # Secrets hold their values: keep this output out of version control.\n",
+             `orchestrator convert --to kubernetes`.\n",
             self.project
         );
+        if self.objects.iter().any(|o| matches!(o, Object::Secret(_))) {
+            text.push_str(
+                "# Secrets hold their values: keep this output out of version control.\n",
+            );
+        }
         if !self.warnings.is_empty() {
             text.push_str("# Not converted, or only approximately:\n");
             for w in &self.warnings {
