@@ -225,8 +225,16 @@ fn the_postgres_password_is_only_in_secrets() {
 fn help_names_the_kubernetes_version() {
     let out = orchestrator(&workspace(), &["convert", "--help"]);
     let help = text(&out.stdout);
-    assert!(help.contains("Kubernetes 1.33"), "{help}");
+    assert!(
+        help.contains(&format!("Kubernetes {KUBERNETES_VERSION} objects")),
+        "{help}"
+    );
     assert!(help.contains("--image-prefix") && help.contains("--secret-env"));
+}
+
+/// True when some warning of `conversion` contains `text`.
+fn warned(conversion: &convert::Conversion, text: &str) -> bool {
+    conversion.warnings.iter().any(|w| w.contains(text))
 }
 
 /// Loads a compose file written into a temporary folder, through the library.
@@ -312,10 +320,7 @@ fn reached_services_get_services_and_dependents_wait_for_them() {
     let yaml = conversion.to_yaml().unwrap();
     assert!(yaml.contains("until nslookup api;"), "{yaml}");
     assert!(yaml.contains("port: 6379"), "{yaml}");
-    assert!(conversion
-        .warnings
-        .iter()
-        .any(|w| w.contains("services.api is reached by worker")));
+    assert!(warned(&conversion, "services.api is reached by worker"));
 }
 
 #[test]
@@ -344,10 +349,7 @@ fn published_ports_follow_the_flag_and_builds_take_the_prefix() {
         "{yaml}"
     );
     assert!(yaml.contains("minReadySeconds: 10") && yaml.contains("replicas: 3"));
-    assert!(conversion
-        .warnings
-        .iter()
-        .any(|w| w.contains("8080 is outside the node port range")));
+    assert!(warned(&conversion, "8080 is outside the node port range"));
 }
 
 #[test]
@@ -364,7 +366,7 @@ fn what_cannot_convert_is_named() {
         "services.web.restart: no is not converted",
     ] {
         assert!(
-            conversion.warnings.iter().any(|w| w.contains(expected)),
+            warned(&conversion, expected),
             "{expected}: {:#?}",
             conversion.warnings
         );
