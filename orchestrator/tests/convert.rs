@@ -433,3 +433,29 @@ fn our_checks_pass_a_real_conversion_and_catch_each_broken_object() {
         );
     }
 }
+
+#[test]
+fn a_secret_interpolated_into_a_command_stops_the_conversion() {
+    let (_dir, loaded) = load(
+        "services:\n  db:\n    image: mariadb\n    environment:\n      MYSQL_ROOT_PASSWORD: \
+         root-pass-1\n    healthcheck:\n      test: mysqladmin ping -proot-pass-1\n",
+    );
+    let err = convert::kubernetes(&loaded, &Options::default()).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("Deployment db: the pod spec holds the value of Secret db-env key MYSQL_ROOT_PASSWORD in clear")
+            && message.contains("write $$NAME"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_renamed_service_is_named() {
+    let (_dir, loaded) = load("services:\n  my_db:\n    image: postgres\n");
+    let conversion = convert::kubernetes(&loaded, &Options::default()).unwrap();
+    assert_eq!(conversion.objects[0].name(), "my-db");
+    assert!(warned(
+        &conversion,
+        "services.my_db is called my-db in Kubernetes"
+    ));
+}

@@ -261,7 +261,9 @@ fn secrets_in_pods(
             let value = value.trim();
             if value.len() >= MIN_SECRET_LEN && texts.iter().any(|t| t.contains(value)) {
                 problems.push(format!(
-                    "{what}: the pod spec holds the value of {secret} in clear"
+                    "{what}: the pod spec holds the value of {secret} in clear (in a command or \
+                     health check, write $$NAME in the compose file so the container's shell \
+                     reads the variable)"
                 ));
             }
         }

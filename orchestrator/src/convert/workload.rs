@@ -258,6 +258,13 @@ pub fn workload(input: &Input, warnings: &mut Vec<String>) -> Object {
         ..
     } = *input;
     let raw = input.raw.service(name);
+    if label_name(name) != name {
+        warnings.push(format!(
+            "services.{name} is called {} in Kubernetes (names are DNS-1123 labels); values \
+             that reach it by name must say so",
+            label_name(name)
+        ));
+    }
     unconverted_keys(name, raw, warnings);
     let (volumes, mounts, claims) = volumes(input, warnings);
     let pod = PodTemplateSpec {
@@ -612,8 +619,8 @@ fn host_aliases(name: &str, service: &Service, warnings: &mut Vec<String>) -> Ve
 }
 
 /// One init container per service this one depends on, waiting until its Service answers:
-/// a connection to its first port, or, for a headless Service, its name resolving (which it
-/// does only for ready pods).
+/// a connection to its first TCP port, or, without one, its name resolving (a headless
+/// Service's name resolves only to ready pods).
 fn init_containers(input: &Input, warnings: &mut Vec<String>) -> Vec<Container> {
     let Input {
         project,
@@ -637,7 +644,8 @@ fn init_containers(input: &Input, warnings: &mut Vec<String>) -> Vec<Container> 
             ));
         }
         let host = label_name(target);
-        let check = match container_ports(target, target_service, reach).first() {
+        let ports = container_ports(target, target_service, reach);
+        let check = match ports.iter().find(|p| p.protocol == "TCP") {
             Some(p) => format!("nc -z -w 2 {host} {}", p.port),
             None => format!("nslookup {host}"),
         };
