@@ -459,3 +459,37 @@ fn a_renamed_service_is_named() {
         "services.my_db is called my-db in Kubernetes"
     ));
 }
+
+#[test]
+fn secrets_and_configs_become_objects_mounted_where_compose_puts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("key.bin"), [0xff, 0xfe]).unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  web:\n    image: nginx\n    secrets: [tls_key]\n    configs:\n      \
+         - {source: site, target: /etc/nginx/conf.d/site.conf}\nsecrets:\n  tls_key:\n    \
+         file: ./key.bin\nconfigs:\n  site:\n    content: 'server {}'\n",
+    )
+    .unwrap();
+    let loaded = project::load(&LoadOptions {
+        project_name: Some("t".into()),
+        cwd: dir.path().to_path_buf(),
+        ..LoadOptions::default()
+    })
+    .unwrap();
+    let yaml = convert::kubernetes(&loaded, &Options::default())
+        .unwrap()
+        .to_yaml()
+        .unwrap();
+    for expected in [
+        "kind: Secret\ndata:\n  key.bin: //4=",
+        "kind: ConfigMap\ndata:\n  site: server {}",
+        "- mountPath: /run/secrets/tls_key\n          name: secret-tls-key\n          readOnly: true\n          subPath: key.bin",
+        "- mountPath: /etc/nginx/conf.d/site.conf\n          name: config-site",
+    ] {
+        assert!(yaml.contains(expected), "{expected}\n{yaml}");
+    }
+    let file = dir.path().join("out.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    validate(&[file]).unwrap();
+}

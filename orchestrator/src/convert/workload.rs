@@ -153,26 +153,27 @@ pub fn file_objects(
             };
             if let Some(bytes) = content {
                 let meta = metadata(&object, &project.name, None);
-                let text = String::from_utf8(bytes.clone()).ok();
-                let (strings, binary) = match text {
-                    Some(t) => (Some(BTreeMap::from([(file_key.clone(), t)])), None),
-                    None => (None, Some(BTreeMap::from([(file_key.clone(), bytes)]))),
+                // Text as text, so the output can be read and reviewed; anything else in base64.
+                let (strings, binary) = match String::from_utf8(bytes) {
+                    Ok(text) => (Some(BTreeMap::from([(file_key.clone(), text)])), None),
+                    Err(e) => {
+                        let bytes = ByteString(e.into_bytes());
+                        (None, Some(BTreeMap::from([(file_key.clone(), bytes)])))
+                    }
                 };
                 files.objects.push(if secret {
                     Object::Secret(Secret {
                         metadata: meta,
                         type_: Some("Opaque".into()),
                         string_data: strings,
-                        data: binary
-                            .map(|b| b.into_iter().map(|(k, v)| (k, ByteString(v))).collect()),
+                        data: binary,
                         ..Secret::default()
                     })
                 } else {
                     Object::ConfigMap(ConfigMap {
                         metadata: meta,
                         data: strings,
-                        binary_data: binary
-                            .map(|b| b.into_iter().map(|(k, v)| (k, ByteString(v))).collect()),
+                        binary_data: binary,
                         ..ConfigMap::default()
                     })
                 });
