@@ -237,16 +237,21 @@ fn warned(conversion: &convert::Conversion, text: &str) -> bool {
     conversion.warnings.iter().any(|w| w.contains(text))
 }
 
-/// Loads a compose file written into a temporary folder, through the library.
+/// Loads the project `t` whose compose.yaml is in `dir`, through the library.
+fn load_dir(dir: &Path) -> project::Loaded {
+    project::load(&LoadOptions {
+        project_name: Some("t".into()),
+        cwd: dir.to_path_buf(),
+        ..LoadOptions::default()
+    })
+    .unwrap()
+}
+
+/// Loads a compose file written into a temporary folder.
 fn load(compose: &str) -> (tempfile::TempDir, project::Loaded) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
-    let loaded = project::load(&LoadOptions {
-        project_name: Some("t".into()),
-        cwd: dir.path().to_path_buf(),
-        ..LoadOptions::default()
-    })
-    .unwrap();
+    let loaded = load_dir(dir.path());
     (dir, loaded)
 }
 
@@ -471,13 +476,7 @@ fn secrets_and_configs_become_objects_mounted_where_compose_puts_them() {
          file: ./key.bin\nconfigs:\n  site:\n    content: 'server {}'\n",
     )
     .unwrap();
-    let loaded = project::load(&LoadOptions {
-        project_name: Some("t".into()),
-        cwd: dir.path().to_path_buf(),
-        ..LoadOptions::default()
-    })
-    .unwrap();
-    let yaml = convert::kubernetes(&loaded, &Options::default())
+    let yaml = convert::kubernetes(&load_dir(dir.path()), &Options::default())
         .unwrap()
         .to_yaml()
         .unwrap();
