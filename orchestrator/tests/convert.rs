@@ -492,3 +492,29 @@ fn secrets_and_configs_become_objects_mounted_where_compose_puts_them() {
     std::fs::write(&file, yaml).unwrap();
     validate(&[file]).unwrap();
 }
+
+#[test]
+fn marks_that_mark_nothing_are_named() {
+    let (_dir, loaded) = load(
+        "services:\n  web:\n    image: nginx\n    environment: {A: a-value}\n    x-kubernetes:\n      \
+         secret-env: [A]\n  db:\n    image: postgres\n    x-kubernetes:\n      \
+         secret-environment: A\n",
+    );
+    let options = Options {
+        secret_env: vec!["TYPO".into()],
+        ..Options::default()
+    };
+    let conversion = convert::kubernetes(&loaded, &options).unwrap();
+    assert!(warned(
+        &conversion,
+        "--secret-env TYPO: no service has this variable"
+    ));
+    assert!(warned(
+        &conversion,
+        "services.web.x-kubernetes.secret-env is not read"
+    ));
+    assert!(warned(
+        &conversion,
+        "services.db.x-kubernetes.secret-environment is not a list of variable names"
+    ));
+}

@@ -99,6 +99,7 @@ pub fn plan(
             }
         }
     }
+    check_marks(project, raw, options, warnings);
     let mut plan = EnvPlan::default();
     for (service_name, service) in &project.services {
         let written: BTreeSet<&String> = raw
@@ -134,6 +135,42 @@ pub fn plan(
         plan.services.insert(service_name.clone(), env);
     }
     plan
+}
+
+/// Warns about marks that mark nothing: a `--secret-env` no service has, an `x-kubernetes`
+/// key we do not read, a `secret-environment` that is not a list of names.
+fn check_marks(project: &Project, raw: &RawProject, options: &Options, warnings: &mut Vec<String>) {
+    for name in &options.secret_env {
+        if !project
+            .services
+            .values()
+            .any(|s| s.environment.contains_key(name))
+        {
+            warnings.push(format!("--secret-env {name}: no service has this variable"));
+        }
+    }
+    for service in project.services.keys() {
+        let Some(x) = raw.service(service).and_then(|s| s.get("x-kubernetes")) else {
+            continue;
+        };
+        let path = format!("services.{service}.x-kubernetes");
+        let Some(map) = x.as_object() else {
+            warnings.push(format!("{path} is not a mapping; ignored"));
+            continue;
+        };
+        for (key, value) in map {
+            let names = value.as_array().filter(|a| a.iter().all(|n| n.is_string()));
+            if key != "secret-environment" {
+                warnings.push(format!(
+                    "{path}.{key} is not read (the one key is secret-environment)"
+                ));
+            } else if names.is_none() {
+                warnings.push(format!(
+                    "{path}.{key} is not a list of variable names; ignored"
+                ));
+            }
+        }
+    }
 }
 
 impl EnvPlan {
