@@ -5,7 +5,7 @@
 //! test fails without it) and by our own checks, which must catch each broken object.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
     process::{Command, Output},
 };
@@ -381,10 +381,13 @@ fn what_cannot_convert_is_named() {
 #[test]
 fn our_checks_pass_a_real_conversion_and_catch_each_broken_object() {
     let conversion = convert::kubernetes(&board(), &Options::default()).unwrap();
-    assert_eq!(check::all(&conversion.objects), Vec::<String>::new());
+    assert_eq!(
+        check::all(&conversion.objects, &BTreeSet::new()),
+        Vec::<String>::new()
+    );
 
     type Breakage = (&'static str, fn(&mut Object));
-    let breakages: [Breakage; 5] = [
+    let breakages: [Breakage; 7] = [
         ("is not a DNS-1123 label", |o| {
             if let Object::Deployment(d) = o {
                 d.metadata.name = Some("App_1".into());
@@ -414,6 +417,22 @@ fn our_checks_pass_a_real_conversion_and_catch_each_broken_object() {
             }
         }),
         (
+            "uses key PASSWORD of Secret postgres-env, which it does not hold",
+            |o| {
+                if let Object::StatefulSet(s) = o {
+                    let pod = s.spec.as_mut().unwrap().template.spec.as_mut().unwrap();
+                    let env = pod.containers[0].env.as_mut().unwrap();
+                    let secret = env.iter_mut().find_map(|e| e.value_from.as_mut()).unwrap();
+                    secret.secret_key_ref.as_mut().unwrap().key = "PASSWORD".into();
+                }
+            },
+        ),
+        ("mounts pgdata, which the pod does not have", |o| {
+            if let Object::StatefulSet(s) = o {
+                s.spec.as_mut().unwrap().volume_claim_templates = None;
+            }
+        }),
+        (
             "holds the value of Secret postgres-env key POSTGRES_PASSWORD in clear",
             |o| {
                 if let Object::StatefulSet(s) = o {
@@ -431,7 +450,7 @@ fn our_checks_pass_a_real_conversion_and_catch_each_broken_object() {
     for (expected, breakage) in breakages {
         let mut objects = conversion.objects.clone();
         objects.iter_mut().for_each(breakage);
-        let problems = check::all(&objects);
+        let problems = check::all(&objects, &BTreeSet::new());
         assert!(
             problems.iter().any(|p| p.contains(expected)),
             "{expected}: {problems:#?}"
@@ -517,4 +536,27 @@ fn marks_that_mark_nothing_are_named() {
         &conversion,
         "services.db.x-kubernetes.secret-environment is not a list of variable names"
     ));
+}
+
+#[test]
+fn an_external_secret_is_used_by_name_and_left_to_the_user() {
+    let (_dir, loaded) = load(
+        "services:\n  web:\n    image: nginx\n    secrets: [tls]\nsecrets:\n  tls:\n    \
+         external: true\n    name: site_tls\n",
+    );
+    let conversion = convert::kubernetes(&loaded, &Options::default()).unwrap();
+    assert!(warned(
+        &conversion,
+        "secrets.tls is external: the pods expect a Secret named site-tls"
+    ));
+    assert!(conversion.objects.iter().all(|o| o.kind() != "Secret"));
+    assert!(conversion
+        .to_yaml()
+        .unwrap()
+        .contains("secretName: site-tls"));
+    let problems = check::all(&conversion.objects, &BTreeSet::new());
+    assert_eq!(
+        problems,
+        ["Deployment web: uses Secret site-tls, which is not made"]
+    );
 }

@@ -1,7 +1,8 @@
 //! What the API server would reject, or what would break quietly, that a schema does not see:
 //! names that are not DNS-1123 labels, selectors that miss their own pods, Services that
-//! select nothing, probes on ports the container does not expose, and secret values written
-//! in clear in a pod spec. Run on every conversion; any finding is an error.
+//! select nothing, probes on ports the container does not expose, secret values written in
+//! clear in a pod spec, and ConfigMaps, Secrets, keys or volumes a pod uses that nothing makes.
+//! Run on every conversion; any finding is an error.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -56,8 +57,9 @@ pub fn is_quantity(s: &str) -> bool {
     number_ok && suffix_ok
 }
 
-/// Every problem found in `objects`, one sentence each; empty when all is well.
-pub fn all(objects: &[Object]) -> Vec<String> {
+/// Every problem found in `objects`, one sentence each; empty when all is well. `provided`
+/// names the ConfigMaps and Secrets the user makes (external ones), which pods may use.
+pub fn all(objects: &[Object], provided: &BTreeSet<String>) -> Vec<String> {
     let mut problems = Vec::new();
     let mut seen = BTreeSet::new();
     for o in objects {
@@ -70,18 +72,15 @@ pub fn all(objects: &[Object]) -> Vec<String> {
         }
     }
     let pods = pods(objects);
-    for (what, selector, pod) in &pods {
-        let labels = pod
-            .metadata
-            .as_ref()
-            .and_then(|m| m.labels.clone())
-            .unwrap_or_default();
-        if selector.is_empty() || !is_subset(selector, &labels) {
+    for pod in &pods {
+        let what = &pod.what;
+        if pod.selector.is_empty() || !is_subset(&pod.selector, &pod.labels()) {
             problems.push(format!(
                 "{what}: the selector does not match the pod's labels"
             ));
         }
-        pod_problems(what, pod, &mut problems);
+        pod_problems(what, pod.template, &mut problems);
+        references(pod, objects, provided, &mut problems);
     }
     for o in objects {
         if let Object::Service(service) = o {
@@ -90,10 +89,9 @@ pub fn all(objects: &[Object]) -> Vec<String> {
                 .as_ref()
                 .and_then(|s| s.selector.clone())
                 .unwrap_or_default();
-            let selects = pods.iter().any(|(_, _, pod)| {
-                let labels = pod.metadata.as_ref().and_then(|m| m.labels.clone());
-                !selector.is_empty() && is_subset(&selector, &labels.unwrap_or_default())
-            });
+            let selects = pods
+                .iter()
+                .any(|pod| !selector.is_empty() && is_subset(&selector, &pod.labels()));
             if !selects {
                 problems.push(format!("Service {}: selects no pod", o.name()));
             }
@@ -121,24 +119,144 @@ fn is_port_name(name: &str) -> bool {
     name.len() <= 15 && is_dns_label(name) && name.bytes().any(|b| b.is_ascii_lowercase())
 }
 
-/// Each workload's description, selector and pod template.
-fn pods(objects: &[Object]) -> Vec<(String, BTreeMap<String, String>, &PodTemplateSpec)> {
+/// A workload's pod, as the checks see it.
+struct Pod<'o> {
+    /// `Deployment NAME` or `StatefulSet NAME`.
+    what: String,
+    selector: BTreeMap<String, String>,
+    template: &'o PodTemplateSpec,
+    /// The StatefulSet's claim templates, which its containers mount like volumes.
+    claims: Vec<&'o str>,
+}
+
+impl Pod<'_> {
+    fn labels(&self) -> BTreeMap<String, String> {
+        let meta = self.template.metadata.as_ref();
+        meta.and_then(|m| m.labels.clone()).unwrap_or_default()
+    }
+}
+
+/// Every workload's pod.
+fn pods(objects: &[Object]) -> Vec<Pod<'_>> {
     objects
         .iter()
         .filter_map(|o| {
-            let (selector, template) = match o {
-                Object::Deployment(d) => d.spec.as_ref().map(|s| (&s.selector, &s.template))?,
-                Object::StatefulSet(s) => s.spec.as_ref().map(|s| (&s.selector, &s.template))?,
+            let (selector, template, claims) = match o {
+                Object::Deployment(d) => {
+                    let spec = d.spec.as_ref()?;
+                    (&spec.selector, &spec.template, Vec::new())
+                }
+                Object::StatefulSet(s) => {
+                    let spec = s.spec.as_ref()?;
+                    let templates = spec.volume_claim_templates.iter().flatten();
+                    let claims = templates.filter_map(|c| c.metadata.name.as_deref());
+                    (&spec.selector, &spec.template, claims.collect())
+                }
                 _ => return None,
             };
-            let what = format!("{} {}", o.kind(), o.name());
-            Some((
-                what,
-                selector.match_labels.clone().unwrap_or_default(),
+            Some(Pod {
+                what: format!("{} {}", o.kind(), o.name()),
+                selector: selector.match_labels.clone().unwrap_or_default(),
                 template,
-            ))
+                claims,
+            })
         })
         .collect()
+}
+
+/// The keys of each ConfigMap and Secret the conversion makes, by kind and name.
+fn keys(objects: &[Object]) -> BTreeMap<(&'static str, &str), BTreeSet<&str>> {
+    let mut keys = BTreeMap::new();
+    for o in objects {
+        let names: BTreeSet<&str> = match o {
+            Object::ConfigMap(c) => c
+                .data
+                .iter()
+                .flat_map(|d| d.keys())
+                .chain(c.binary_data.iter().flat_map(|d| d.keys()))
+                .map(String::as_str)
+                .collect(),
+            Object::Secret(s) => s
+                .string_data
+                .iter()
+                .flat_map(|d| d.keys())
+                .chain(s.data.iter().flat_map(|d| d.keys()))
+                .map(String::as_str)
+                .collect(),
+            _ => continue,
+        };
+        keys.insert((o.kind(), o.name()), names);
+    }
+    keys
+}
+
+/// Every ConfigMap, Secret, key and volume a pod uses must exist (or be the user's to make).
+fn references(
+    pod: &Pod,
+    objects: &[Object],
+    provided: &BTreeSet<String>,
+    problems: &mut Vec<String>,
+) {
+    let keys = keys(objects);
+    let missing = |kind: &'static str, name: &str, key: Option<&str>| {
+        if provided.contains(name) {
+            return None;
+        }
+        match (keys.get(&(kind, name)), key) {
+            (None, _) => Some(format!(
+                "{}: uses {kind} {name}, which is not made",
+                pod.what
+            )),
+            (Some(found), Some(key)) if !found.contains(key) => Some(format!(
+                "{}: uses key {key} of {kind} {name}, which it does not hold",
+                pod.what
+            )),
+            (Some(_), _) => None,
+        }
+    };
+    let Some(spec) = &pod.template.spec else {
+        return;
+    };
+    let mut volumes: BTreeSet<&str> = pod.claims.iter().copied().collect();
+    for v in spec.volumes.iter().flatten() {
+        volumes.insert(&v.name);
+        if let Some(c) = &v.config_map {
+            problems.extend(missing("ConfigMap", &c.name, None));
+        }
+        if let Some(name) = v.secret.as_ref().and_then(|s| s.secret_name.as_deref()) {
+            problems.extend(missing("Secret", name, None));
+        }
+    }
+    for c in spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+    {
+        for source in c.env.iter().flatten().filter_map(|e| e.value_from.as_ref()) {
+            if let Some(r) = &source.secret_key_ref {
+                problems.extend(missing("Secret", &r.name, Some(&r.key)));
+            }
+            if let Some(r) = &source.config_map_key_ref {
+                problems.extend(missing("ConfigMap", &r.name, Some(&r.key)));
+            }
+        }
+        for from in c.env_from.iter().flatten() {
+            if let Some(r) = &from.config_map_ref {
+                problems.extend(missing("ConfigMap", &r.name, None));
+            }
+            if let Some(r) = &from.secret_ref {
+                problems.extend(missing("Secret", &r.name, None));
+            }
+        }
+        for m in c.volume_mounts.iter().flatten() {
+            if !volumes.contains(m.name.as_str()) {
+                problems.push(format!(
+                    "{}, container {}: mounts {}, which the pod does not have",
+                    pod.what, c.name, m.name
+                ));
+            }
+        }
+    }
 }
 
 fn pod_problems(what: &str, pod: &PodTemplateSpec, problems: &mut Vec<String>) {
@@ -237,11 +355,7 @@ fn written_values(pod: &PodTemplateSpec) -> Vec<&str> {
 }
 
 /// No value that a Secret holds may appear in a pod spec.
-fn secrets_in_pods(
-    objects: &[Object],
-    pods: &[(String, BTreeMap<String, String>, &PodTemplateSpec)],
-    problems: &mut Vec<String>,
-) {
+fn secrets_in_pods(objects: &[Object], pods: &[Pod], problems: &mut Vec<String>) {
     let mut values: Vec<(String, String)> = Vec::new();
     for o in objects {
         if let Object::Secret(secret) = o {
@@ -255,8 +369,9 @@ fn secrets_in_pods(
             }
         }
     }
-    for (what, _, pod) in pods {
-        let texts = written_values(pod);
+    for pod in pods {
+        let what = &pod.what;
+        let texts = written_values(pod.template);
         for (secret, value) in &values {
             let value = value.trim();
             if value.len() >= MIN_SECRET_LEN && texts.iter().any(|t| t.contains(value)) {

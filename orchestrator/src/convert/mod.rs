@@ -252,7 +252,7 @@ pub fn kubernetes(loaded: &Loaded, options: &Options) -> Result<Conversion, Conv
         objects,
         warnings,
     };
-    let problems = check::all(&conversion.objects);
+    let problems = check::all(&conversion.objects, &files.provided);
     if problems.is_empty() {
         Ok(conversion)
     } else {

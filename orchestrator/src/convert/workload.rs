@@ -115,6 +115,9 @@ pub struct FileObjects {
     pub objects: Vec<Object>,
     pub configs: BTreeMap<String, FileRef>,
     pub secrets: BTreeMap<String, FileRef>,
+    /// ConfigMaps and Secrets the pods use that the user makes (external ones, or those whose
+    /// variable is not set here); each is named in a warning.
+    pub provided: BTreeSet<String>,
 }
 
 /// A ConfigMap key: letters, digits, `-`, `_` and `.`; anything else becomes `_`.
@@ -151,6 +154,9 @@ pub fn file_objects(
                     .unwrap_or_else(|| object_key(key)),
                 None => object_key(key),
             };
+            if content.is_none() {
+                files.provided.insert(object.clone());
+            }
             if let Some(bytes) = content {
                 let meta = metadata(&object, &project.name, None);
                 // Text as text, so the output can be read and reviewed; anything else in base64.
