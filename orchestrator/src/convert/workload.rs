@@ -285,6 +285,9 @@ pub fn workload(input: &Input, warnings: &mut Vec<String>) -> Object {
             init_containers: non_empty(init_containers(input, warnings)),
             volumes: non_empty(volumes),
             host_aliases: non_empty(host_aliases(name, service, warnings)),
+            // Compose puts no `NAME_PORT=tcp://...` variables in containers; Kubernetes would,
+            // for every Service, and they clash with the stack's own (nginx reads APP_PORT).
+            enable_service_links: Some(false),
             termination_grace_period_seconds: service
                 .stop_grace_period
                 .map(|d| d.as_secs_f64().ceil() as i64),
