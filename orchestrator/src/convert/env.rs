@@ -55,6 +55,7 @@ pub struct ServiceEnv {
 /// Every service's variables, sorted.
 #[derive(Debug, Clone, Default)]
 pub struct EnvPlan {
+    /// Service name -> its variables.
     pub services: BTreeMap<String, ServiceEnv>,
 }
 

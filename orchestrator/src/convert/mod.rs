@@ -163,6 +163,7 @@ impl Object {
 pub struct Conversion {
     /// The compose project's name.
     pub project: String,
+    /// ConfigMaps and Secrets, then Services, then workloads in start order.
     pub objects: Vec<Object>,
     /// What has no Kubernetes form, or only an approximate one, one sentence each.
     pub warnings: Vec<String>,

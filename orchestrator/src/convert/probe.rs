@@ -19,8 +19,11 @@ use crate::project::{model::Healthcheck, units::shell_words};
 /// The probes a health check becomes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Probes {
+    /// Only with a `start_period`: holds the other two back until the service has started.
     pub startup: Option<Probe>,
+    /// Traffic and dependents wait for it.
     pub readiness: Probe,
+    /// The kubelet restarts the container when it fails.
     pub liveness: Probe,
 }
 

@@ -105,15 +105,20 @@ pub fn is_stateful(service: &Service) -> bool {
 /// Where a config or secret is found: the object and its key.
 #[derive(Debug, Clone)]
 pub struct FileRef {
+    /// The ConfigMap's or Secret's name.
     pub object: String,
+    /// The key holding the content (mounted by `subPath`).
     pub key: String,
 }
 
 /// The ConfigMaps and Secrets made from the project's `configs` and `secrets`.
 #[derive(Debug, Clone, Default)]
 pub struct FileObjects {
+    /// The ConfigMaps and Secrets made.
     pub objects: Vec<Object>,
+    /// Compose config name -> where its content is.
     pub configs: BTreeMap<String, FileRef>,
+    /// Compose secret name -> where its content is.
     pub secrets: BTreeMap<String, FileRef>,
     /// ConfigMaps and Secrets the pods use that the user makes (external ones, or those whose
     /// variable is not set here); each is named in a warning.
@@ -246,13 +251,21 @@ fn file_content(
 
 /// What making one service's workload needs.
 pub struct Input<'a> {
+    /// The whole project.
     pub project: &'a Project,
+    /// The merged file, for keys the model leaves out.
     pub raw: &'a RawProject<'a>,
+    /// The service's compose name.
     pub name: &'a str,
+    /// The service.
     pub service: &'a Service,
+    /// Where every variable goes.
     pub env: &'a EnvPlan,
+    /// The configs' and secrets' objects.
     pub files: &'a FileObjects,
+    /// Who reaches whom, and on which ports.
     pub reach: &'a Reach,
+    /// The command line's choices.
     pub options: &'a Options,
 }
 
