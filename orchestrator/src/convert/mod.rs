@@ -5,7 +5,8 @@
 //!   Secret).
 //! - [`probe`]: health checks as startup, readiness and liveness probes.
 //! - [`network`]: which services others reach, and the Services that make them reachable.
-//! - [`workload`]: Deployments and StatefulSets, their pods, volumes and init containers.
+//! - [`storage`]: configs and secrets as ConfigMaps and Secrets; volumes, claims and mounts.
+//! - [`workload`]: Deployments and StatefulSets, their pods and init containers.
 //! - [`check`]: what the schemas miss (names, selectors, probe ports, secrets in pod specs),
 //!   run on every conversion.
 //!
@@ -15,6 +16,7 @@ pub mod check;
 pub mod env;
 pub mod network;
 pub mod probe;
+pub mod storage;
 pub mod workload;
 
 use std::{collections::BTreeMap, path::Path};
@@ -223,7 +225,7 @@ pub fn kubernetes(loaded: &Loaded, options: &Options) -> Result<Conversion, Conv
     let mut warnings = Vec::new();
     let project = &loaded.project;
     let raw = RawProject(&loaded.tree);
-    let files = workload::file_objects(project, options, &mut warnings)?;
+    let files = storage::file_objects(project, options, &mut warnings)?;
     let env = env::plan(project, &raw, options, &mut warnings);
     let reach = network::reach(project, &mut warnings);
     let mut objects = Vec::new();
