@@ -164,25 +164,23 @@ fn pods(objects: &[Object]) -> Vec<Pod<'_>> {
         .collect()
 }
 
+/// The keys of an object's text and binary maps together.
+fn key_names<'o, A, B>(
+    text: &'o Option<BTreeMap<String, A>>,
+    binary: &'o Option<BTreeMap<String, B>>,
+) -> BTreeSet<&'o str> {
+    let text = text.iter().flat_map(|m| m.keys());
+    let binary = binary.iter().flat_map(|m| m.keys());
+    text.chain(binary).map(String::as_str).collect()
+}
+
 /// The keys of each ConfigMap and Secret the conversion makes, by kind and name.
 fn keys(objects: &[Object]) -> BTreeMap<(&'static str, &str), BTreeSet<&str>> {
     let mut keys = BTreeMap::new();
     for o in objects {
-        let names: BTreeSet<&str> = match o {
-            Object::ConfigMap(c) => c
-                .data
-                .iter()
-                .flat_map(|d| d.keys())
-                .chain(c.binary_data.iter().flat_map(|d| d.keys()))
-                .map(String::as_str)
-                .collect(),
-            Object::Secret(s) => s
-                .string_data
-                .iter()
-                .flat_map(|d| d.keys())
-                .chain(s.data.iter().flat_map(|d| d.keys()))
-                .map(String::as_str)
-                .collect(),
+        let names = match o {
+            Object::ConfigMap(c) => key_names(&c.data, &c.binary_data),
+            Object::Secret(s) => key_names(&s.string_data, &s.data),
             _ => continue,
         };
         keys.insert((o.kind(), o.name()), names);
