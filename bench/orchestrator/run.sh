@@ -10,7 +10,7 @@ command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
 command -v docker-compose >/dev/null || apt-get install -y -qq docker-compose >/dev/null
 (cd ../.. && cargo build --release -q -p orchestrator)
 ORCH=$(cd ../.. && pwd)/target/release/orchestrator
-V2=$(../../scripts/compose-v2)
+V2=${COMPOSE_V2:-$(../../scripts/compose-v2)}
 
 # The image: a static busybox on scratch.
 ctx=$(mktemp -d)

@@ -105,6 +105,23 @@ pub enum Command {
     Top(ServicesArgs),
     /// List the projects on this engine, with their volumes.
     Ls(LsArgs),
+    /// Write the project as Kubernetes 1.33 objects (Deployments, StatefulSets, Services,
+    /// ConfigMaps, Secrets), checked before they are written. Needs no engine.
+    ///
+    /// Reads the same project `up` deploys (v1 files, .env, merged -f files). A service that
+    /// mounts a named volume becomes a StatefulSet with a claim per volume; others Deployments.
+    /// Every service another one reaches (depends_on, links, its name in a variable's value)
+    /// gets a Service under its own name; published ports get `NAME-public`. Health checks
+    /// become readiness and liveness probes; init containers wait for what a service depends
+    /// on.
+    ///
+    /// Secret variables go to Secrets, referenced by the pods: names containing PASSWORD,
+    /// SECRET, TOKEN, API_KEY, ... (not *_FILE), those named by --secret-env or by the
+    /// service's `x-kubernetes: {secret-environment: [NAME]}`, and any value that contains a
+    /// secret's value. What does not convert is listed on stderr and in the output's header.
+    ///
+    ///   orchestrator convert --to kubernetes --image-prefix registry.example/board > board.yaml
+    Convert(ConvertArgs),
 }
 
 /// Service names, or all services when none are given.
@@ -387,4 +404,36 @@ pub struct ConfigArgs {
     /// Print the image each service runs, one per line.
     #[arg(long)]
     pub images: bool,
+}
+
+/// What `convert` writes.
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum ConvertTarget {
+    /// Kubernetes 1.33 objects (the version k8s-openapi's `v1_33` feature types).
+    #[default]
+    Kubernetes,
+}
+
+/// `convert`'s options.
+#[derive(Debug, Args, Clone)]
+pub struct ConvertArgs {
+    /// The platform to convert to.
+    #[arg(long, value_enum)]
+    pub to: ConvertTarget,
+    /// `-` (the default) for one multi-document YAML on stdout, or a folder to write one
+    /// file per object into (KIND-NAME.yaml).
+    #[arg(short, long, value_name = "DIR|-", default_value = "-")]
+    pub output: PathBuf,
+    /// The Service type for published ports.
+    #[arg(long, value_enum, default_value_t)]
+    pub publish_as: crate::convert::Published,
+    /// Registry path for images that are only built here: PREFIX/PROJECT-SERVICE:latest.
+    #[arg(long, value_name = "REGISTRY/PATH")]
+    pub image_prefix: Option<String>,
+    /// Also put this variable in a Secret (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub secret_env: Vec<String>,
+    /// Storage each named volume's claim asks for.
+    #[arg(long, value_name = "QUANTITY", default_value = "1Gi")]
+    pub volume_size: String,
 }

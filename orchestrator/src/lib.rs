@@ -4,11 +4,13 @@
 //! - [`project`]: from files to a normalized [`project::Project`]; no engine involved.
 //! - [`engine`]: the Docker Engine through bollard: state, builds, convergence, health.
 //! - [`progress`]: how long work is shown.
+//! - [`convert`]: the project as another platform's objects (Kubernetes).
 //! - [`commands`]: one module per verb.
 //! - [`cli`]: the command line.
 
 pub mod cli;
 pub mod commands;
+pub mod convert;
 pub mod engine;
 pub mod progress;
 pub mod project;
@@ -24,6 +26,8 @@ pub enum Error {
     Write(#[from] project::WriteError),
     #[error(transparent)]
     Engine(#[from] engine::EngineError),
+    #[error(transparent)]
+    Convert(#[from] convert::ConvertError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
     /// A command-line value that cannot be read.

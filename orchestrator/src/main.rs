@@ -87,6 +87,10 @@ fn run(cli: Cli) -> Result<i32, Error> {
         commands::config::run(&loaded, config, &mut std::io::stdout().lock())?;
         return Ok(0);
     }
+    if let Command::Convert(convert) = &cli.command {
+        commands::convert::run(&loaded, convert, &mut std::io::stdout().lock())?;
+        return Ok(0);
+    }
     runtime.block_on(async {
         let engine = Engine::connect().await?;
         let ctx = Context {
@@ -97,7 +101,9 @@ fn run(cli: Cli) -> Result<i32, Error> {
             no_stand_ins: args.no_stand_ins,
         };
         match &cli.command {
-            Command::Config(_) | Command::Ls(_) => unreachable!("handled above"),
+            Command::Config(_) | Command::Ls(_) | Command::Convert(_) => {
+                unreachable!("handled above")
+            }
             Command::Up(a) => commands::up::run(&ctx, a).await,
             Command::Down(a) => commands::down::run(&ctx, a).await,
             Command::Ps(a) => commands::ps::run(&ctx, a).await,

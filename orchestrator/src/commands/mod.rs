@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod config;
+pub mod convert;
 pub mod down;
 pub mod exec;
 pub mod follow;

@@ -31,6 +31,8 @@ use serde_json::{Map, Value as Tree};
 
 pub use diag::{Diagnostic, DocPath, PathSeg, Severity};
 pub use model::Project;
+/// Any serializable value as YAML that YAML 1.1 readers (PyYAML, kubectl) read as meant.
+pub use yaml::to_string as to_yaml_string;
 
 /// A project that could not be written out (a value YAML cannot hold).
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +67,9 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
     /// The services in dependency order.
     pub start_order: Vec<String>,
+    /// The merged, interpolated files before normalization, read-only: for readers of keys the
+    /// model leaves out (`convert` reads `env_file`, `deploy.update_config`, `x-kubernetes`).
+    pub tree: Tree,
 }
 
 /// Why a project could not be loaded.
@@ -358,6 +363,7 @@ pub fn load_documents(
         project,
         warnings: diagnostics,
         start_order,
+        tree: merged,
     })
 }
 
