@@ -310,3 +310,21 @@ pub fn logs(
             })
         })
 }
+
+/// The last `lines` lines a container wrote (stdout and stderr), for an error message; none
+/// when they cannot be read.
+pub async fn last_lines(engine: &Engine, name: &str, lines: usize) -> Vec<String> {
+    let request = LogRequest {
+        tail: Some(lines.to_string()),
+        ..LogRequest::default()
+    };
+    let chunks: Vec<bytes::Bytes> = logs(engine, name, &request).collect().await;
+    let text: String = chunks
+        .iter()
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum, HealthStatusEnum};
 
-use super::{state, Engine, EngineError};
+use super::{containers, state, Engine, EngineError};
 use crate::project::model::Condition;
 
 /// How often the state is read while waiting.
@@ -56,8 +56,18 @@ fn judge(name: &str, inspect: &ContainerInspectResponse, condition: Condition) -
         },
         Condition::ServiceHealthy => {
             let health = state.health.as_ref().and_then(|h| h.status);
+            let restarts = inspect.restart_count.unwrap_or_default();
             match (status, health) {
                 (_, Some(HealthStatusEnum::HEALTHY)) => Verdict::Met,
+                // Crash-looping under a restart policy: what it exited with says more than a
+                // health check that never ran.
+                (ContainerStateStatusEnum::RESTARTING, _) => Verdict::Failed(format!(
+                    "{name} is crash-looping: it exited with code {exit} and is restarting"
+                )),
+                (_, _) if restarts > 0 && exit != 0 => Verdict::Failed(format!(
+                    "{name} is crash-looping: it exited with code {exit} and was restarted {restarts} time{}",
+                    if restarts == 1 { "" } else { "s" }
+                )),
                 (_, Some(HealthStatusEnum::UNHEALTHY)) => Verdict::Failed(format!(
                     "{name} is unhealthy; last health check: {}",
                     last_health_output(inspect)
@@ -79,6 +89,20 @@ fn judge(name: &str, inspect: &ContainerInspectResponse, condition: Condition) -
             }
         }
     }
+}
+
+/// How many of its last log lines a failing container shows.
+const LOG_LINES: usize = 10;
+
+/// A verdict followed by the container's last log lines, where it wrote any: a crash is
+/// usually explained there.
+async fn with_last_lines(engine: &Engine, name: &str, why: String) -> String {
+    let lines = containers::last_lines(engine, name, LOG_LINES).await;
+    if lines.is_empty() {
+        return why;
+    }
+    let shown: Vec<String> = lines.iter().map(|l| format!("  | {l}")).collect();
+    format!("{why}\n  its last log lines:\n{}", shown.join("\n"))
 }
 
 /// Waits until every container of `service` meets `condition`, or `timeout` passes.
@@ -118,7 +142,7 @@ pub async fn wait_for(
                     return Err(EngineError::NotReady {
                         service: service.to_owned(),
                         what: what.to_owned(),
-                        why,
+                        why: with_last_lines(engine, name, why).await,
                     })
                 }
                 Verdict::Waiting(why) => waiting = Some(why),

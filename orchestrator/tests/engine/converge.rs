@@ -347,6 +347,41 @@ services:
 }
 
 #[test]
+fn a_crash_looping_dependency_is_named_with_its_exit_code_and_last_log_lines() {
+    let p = TestProject::new(
+        r#"
+services:
+  db:
+    image: $BOX
+    command: ["sh", "-c", "echo 'config error: BOARD_MODE must be one of a, b'; exit 4"]
+    restart: always
+    healthcheck:
+      test: ["CMD", "true"]
+      interval: 1s
+  app:
+    image: $BOX
+    command: ["sleep", "3600"]
+    depends_on:
+      db: {condition: service_healthy}
+"#,
+    );
+    let out = p.run(&["up", "-d", "--wait-timeout", "60"]);
+    let text = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("service db did not become healthy")
+            && text.contains("crash-looping: it exited with code 4"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| config error: BOARD_MODE must be one of a, b"),
+        "the container's own words: {text}"
+    );
+    assert!(!text.contains("no health check has run yet"), "{text}");
+    assert!(p.container_id("app", 1).is_none(), "app was not started");
+}
+
+#[test]
 fn a_dependency_that_exits_non_zero_stops_the_dependents() {
     let p = TestProject::new(
         r#"

@@ -9,4 +9,5 @@ mod converge;
 mod failures;
 mod helpers;
 mod plans;
+mod standins;
 mod volumes;
