@@ -448,9 +448,10 @@ pub fn up(input: &UpInput) -> Plan {
             continue;
         }
 
-        // What this service's new work waits for: its networks and volumes, and its
-        // dependencies' readiness (or their condition, waited for once per dependency).
-        let mut gate: Vec<usize> = service
+        // Creating a container waits only for its networks and volumes (it runs nothing);
+        // starting it waits for its dependencies' readiness, or their condition, waited for
+        // once per dependency. So every service's containers are created at once.
+        let infra: Vec<usize> = service
             .networks
             .keys()
             .filter_map(|k| network_steps.get(k.as_str()).copied())
@@ -462,6 +463,7 @@ pub fn up(input: &UpInput) -> Plan {
                     .filter_map(|k| volume_steps.get(k).copied()),
             )
             .collect();
+        let mut gate: Vec<usize> = Vec::new();
         for dep in service.dependencies() {
             if options.no_deps || !selected.iter().any(|s| s == dep) {
                 continue;
@@ -535,7 +537,11 @@ pub fn up(input: &UpInput) -> Plan {
                             ));
                         }
                     }
-                    let mut after = gate.clone();
+                    let mut after = infra.clone();
+                    if !service.volumes_from.is_empty() {
+                        // It mounts another service's container, which must exist by then.
+                        after.extend(gate.iter().copied());
+                    }
                     let mut anonymous_volumes = BTreeMap::new();
                     for path in &paths {
                         let volume = anonymous_volume_name(&project.name, name, number, path);
@@ -565,7 +571,9 @@ pub fn up(input: &UpInput) -> Plan {
                     match replace {
                         None => {
                             let created = plan.push(Op::CreateContainer(new), after);
-                            plan.push(Op::Start { name: canonical }, [created])
+                            let mut start_after = gate.clone();
+                            start_after.push(created);
+                            plan.push(Op::Start { name: canonical }, start_after)
                         }
                         Some(old) => {
                             recreated.insert(name);
@@ -578,12 +586,14 @@ pub fn up(input: &UpInput) -> Plan {
                                 },
                                 after,
                             );
+                            let mut stop_after = gate.clone();
+                            stop_after.push(created);
                             let stopped = plan.push(
                                 Op::Stop {
                                     name: old.name.clone(),
                                     timeout,
                                 },
-                                [created],
+                                stop_after,
                             );
                             let removed = plan.push(
                                 Op::Remove {
@@ -702,7 +712,8 @@ pub enum Direction {
 
 /// Adds, for each container, `first` and then `then` (each optional) with the order between
 /// services that `direction` says; containers of one service, and unrelated services, go at
-/// once. Returns the index of each container's last step.
+/// once; a service's steps wait for the `first` steps of the services before it. Returns the
+/// index of each container's last step.
 fn ordered(
     plan: &mut Plan,
     project: &Project,
@@ -733,6 +744,7 @@ fn ordered(
     pending.sort_unstable();
     pending.dedup();
     let mut done: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut last = Vec::new();
     while !pending.is_empty() {
         let position = pending
             .iter()
@@ -749,20 +761,23 @@ fn ordered(
             .flatten()
             .copied()
             .collect();
-        let mut last = Vec::new();
+        // The next services wait for this one's `first` steps (for down: its stops, not its
+        // removals); what the caller adds after everything waits for the last ones.
+        let mut gates = Vec::new();
         for c in containers.iter().filter(|c| c.service == service) {
             let mut previous = after.clone();
             if let Some(op) = first(c) {
                 previous = vec![plan.push(op, previous.clone())];
             }
+            gates.extend(previous.iter().copied());
             if let Some(op) = then(c) {
                 previous = vec![plan.push(op, previous.clone())];
             }
             last.extend(previous);
         }
-        done.insert(service.to_owned(), last);
+        done.insert(service.to_owned(), gates);
     }
-    done.into_values().flatten().collect()
+    last
 }
 
 /// One operation per container, in the order `direction` says: `stop`, `start`, `restart`,
@@ -939,22 +954,31 @@ volumes:
     }
 
     #[test]
-    fn a_fresh_project_is_created_in_dependency_order() {
+    fn a_fresh_project_is_created_at_once_and_started_in_dependency_order() {
         let world = World::new(STACK);
+        let plan = up(&UpInput {
+            project: world.project(),
+            services: &world.loaded.start_order,
+            observed: &world.observed,
+            images: &world.images,
+            options: &UpOptions::default(),
+        });
         assert_plan(
-            world.plan(&UpOptions::default()),
+            plan.to_string(),
             "
             1. create network p_default
             2. create volume p_data
             3. create container p-db-1  (after 1, 2)
             4. start p-db-1  (after 3)
             5. wait for db (healthy)  (after 4)
-            6. create container p-app-1  (after 1, 5)
-            7. start p-app-1  (after 6)
-            8. create container p-web-1  (after 1, 7)
-            9. start p-web-1  (after 8)
+            6. create container p-app-1  (after 1)
+            7. start p-app-1  (after 5, 6)
+            8. create container p-web-1  (after 1)
+            9. start p-web-1  (after 7, 8)
             ",
         );
+        // Every container is created in the same level, once the network and volume exist.
+        assert_eq!(plan.levels()[1], vec![2, 5, 7]);
     }
 
     #[test]
@@ -987,8 +1011,8 @@ volumes:
             "
             1. keep p-db-1
             2. wait for db (healthy)  (after 1)
-            3. create container app101234567_p-app-1 to replace p-app-1  (after 2)
-            4. stop p-app-1 (10s)  (after 3)
+            3. create container app101234567_p-app-1 to replace p-app-1
+            4. stop p-app-1 (10s)  (after 2, 3)
             5. remove p-app-1  (after 4)
             6. rename app101234567_p-app-1 to p-app-1  (after 5)
             7. start p-app-1  (after 6)
@@ -1030,10 +1054,10 @@ volumes:
             1. keep p-db-1
             2. keep p-app-1
             3. keep p-web-1
-            4. create container p-web-2  (after 2)
-            5. start p-web-2  (after 4)
-            6. create container p-web-3  (after 2)
-            7. start p-web-3  (after 6)
+            4. create container p-web-2
+            5. start p-web-2  (after 2, 4)
+            6. create container p-web-3
+            7. start p-web-3  (after 2, 6)
             ",
         );
         let mut world = world;
@@ -1184,9 +1208,9 @@ services:
             2. remove p-web-1  (after 1)
             3. stop p-web-2 (10s)
             4. remove p-web-2  (after 3)
-            5. stop p-app-1 (10s)  (after 2, 4)
+            5. stop p-app-1 (10s)  (after 1, 3)
             6. remove p-app-1  (after 5)
-            7. stop p-db-1 (10s)  (after 6)
+            7. stop p-db-1 (10s)  (after 5)
             8. remove p-db-1  (after 7)
             9. remove network p_default  (after 2, 4, 6, 8)
             ";
