@@ -50,6 +50,8 @@ pub struct ImageInfo {
     pub volumes: Vec<String>,
     /// Bytes, when the engine says.
     pub size: Option<i64>,
+    /// `repository@sha256:...` for each registry it was pushed to or pulled from.
+    pub repo_digests: Vec<String>,
 }
 
 /// The local image `image`, or `None` when the engine does not have it.
@@ -67,6 +69,7 @@ pub async fn inspect(engine: &Engine, image: &str) -> Result<Option<ImageInfo>, 
                 id: i.id.unwrap_or_default(),
                 volumes,
                 size: i.size,
+                repo_digests: i.repo_digests.unwrap_or_default(),
             }))
         }
         Err(e) if is_not_found(&e) => Ok(None),
