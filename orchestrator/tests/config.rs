@@ -48,6 +48,7 @@ fn valid_projects_normalize_to_their_expected_form() {
         "profiles",
         "wordpress",
         "monitoring",
+        "extends-include",
     ];
     let mut failures = Vec::new();
     for case in cases {
@@ -142,6 +143,17 @@ fn broken_projects_report_every_problem_with_file_line_column_and_path() {
             ],
         ),
         ("not-a-mapping.yml", &["not-a-mapping.yml: the top level of a compose file must be a mapping"]),
+        (
+            "extends-cycle.yml",
+            &[
+                "extends-cycle.yml:3:14: services.a.extends: extends makes a cycle: a (extends-cycle.yml) -> b (extends-cycle.yml) -> a (extends-cycle.yml)",
+                "extends-cycle.yml:9:14: services.c.extends: extends an unknown service \"nowhere\"",
+            ],
+        ),
+        (
+            "include-conflict.yml",
+            &["include-conflict.yml:2:5: include[0]: services.db is defined here and in the included project"],
+        ),
     ];
     let dir = fixtures().join("errors");
     for (file, expected) in cases {

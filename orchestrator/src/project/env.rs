@@ -19,6 +19,18 @@ impl Environment {
         Self { process, dotenv }
     }
 
+    /// These variables with `vars` over them: an included project's `env_file`, which wins
+    /// over the shell, as compose-go merges it.
+    pub fn overlaid(&self, vars: BTreeMap<String, String>) -> Self {
+        let mut process = self.dotenv.clone();
+        process.extend(self.process.clone());
+        process.extend(vars);
+        Self {
+            process,
+            dotenv: BTreeMap::new(),
+        }
+    }
+
     /// A variable's value: the shell's wins over the `.env` file's, as in Compose.
     pub fn get(&self, name: &str) -> Option<String> {
         self.process

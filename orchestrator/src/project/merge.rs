@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value as Tree};
 
-use super::ports;
+use super::{normalize, ports};
 
 /// Brings one service's list-or-mapping fields to mapping form, in place.
 pub fn canonicalize_service(service: &mut Tree) {
@@ -85,6 +85,12 @@ pub fn merge_documents(base: &mut Tree, over: Tree) {
     merge_at(base, over, &[]);
 }
 
+/// Merges the service `over` into `base`, both canonical, as a later file's service would be
+/// (what `extends` does with the service it extends).
+pub fn merge_service(base: &mut Tree, over: Tree) {
+    merge_at(base, over, &["services", "-"]);
+}
+
 fn merge_at(base: &mut Tree, over: Tree, path: &[&str]) {
     match (base, over) {
         (Tree::Object(b), Tree::Object(o)) => {
@@ -143,17 +149,18 @@ fn merge_keyed(base: &mut Vec<Tree>, over: Vec<Tree>, key: impl Fn(&Tree) -> Opt
 
 /// The container path of a volume entry, short or long syntax.
 fn volume_target(v: &Tree) -> Option<String> {
-    match v {
+    let target = match v {
         Tree::String(s) => {
             let parts: Vec<&str> = s.split(':').collect();
-            Some(match parts.len() {
-                1 => parts[0].to_owned(),
-                _ => parts[1].to_owned(),
-            })
+            match parts.len() {
+                1 => parts[0],
+                _ => parts[1],
+            }
         }
-        Tree::Object(m) => m.get("target").and_then(Tree::as_str).map(str::to_owned),
-        _ => None,
-    }
+        Tree::Object(m) => m.get("target").and_then(Tree::as_str)?,
+        _ => return None,
+    };
+    Some(normalize::container_path(target))
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@
 
 pub mod diag;
 pub mod env;
+pub mod extends;
 pub mod files;
+pub mod include;
 pub mod interpolate;
 pub mod merge;
 pub mod model;
@@ -149,13 +151,37 @@ fn place(diagnostic: &mut Diagnostic, sources: &[Source]) {
     }
 }
 
+/// Gives a line and column to diagnostics placed in a file but not yet in it (those that
+/// `extends` and `include` report), reading the files that are not among `sources`.
+fn locate_in_other_files(diagnostics: &mut [Diagnostic], sources: &[Source]) {
+    for d in diagnostics.iter_mut() {
+        let (Some(file), None) = (&d.file, d.location) else {
+            continue;
+        };
+        if d.path.0.is_empty() {
+            continue;
+        }
+        d.location = match sources.iter().find(|s| &s.path == file) {
+            Some(s) => yaml::locate(&s.text, s.text_path(&d.path.0)),
+            None => std::fs::read_to_string(file)
+                .ok()
+                .and_then(|text| yaml::locate(&text, &d.path.0)),
+        };
+    }
+}
+
 /// True for a document in the old v1 format: services at the top level.
 fn is_legacy(tree: &Map<String, Tree>) -> bool {
     match tree.get("version") {
         Some(Tree::String(v)) => v.starts_with('1'),
         Some(Tree::Number(n)) => n.as_f64().is_some_and(|v| v < 2.0),
         Some(_) => false,
-        None => !tree.contains_key("services") && tree.keys().any(|k| !k.starts_with("x-")),
+        None => {
+            !["services", "include", "name"]
+                .iter()
+                .any(|k| tree.contains_key(*k))
+                && tree.keys().any(|k| !k.starts_with("x-"))
+        }
     }
 }
 
@@ -229,6 +255,72 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, LoadError> {
     load_documents(documents, &working_dir, environment, diagnostics, options)
 }
 
+/// Parses one document: YAML, the v1 format's wrapping, interpolation. Its problems go to
+/// `diagnostics`, placed in it; `None` when it cannot be read as a compose document.
+fn parse_document(
+    path: &Path,
+    text: &str,
+    environment: &env::Environment,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Source> {
+    let mut file_diags = Vec::new();
+    let tree = match yaml::parse(text) {
+        Ok(Tree::Object(map)) => {
+            let legacy = is_legacy(&map);
+            let map = if legacy { wrap_legacy(map) } else { map };
+            let mut tree = Tree::Object(map);
+            interpolate::interpolate_tree(&mut tree, &|n| environment.get(n), &mut file_diags);
+            Some((tree, legacy))
+        }
+        Ok(_) => {
+            file_diags.push(Diagnostic::error(
+                DocPath::root(),
+                "the top level of a compose file must be a mapping",
+            ));
+            None
+        }
+        Err(e) => {
+            let mut d = Diagnostic::error(DocPath::root(), format!("YAML syntax: {}", e.message));
+            d.location = e.location;
+            file_diags.push(d);
+            None
+        }
+    };
+    let source = tree.map(|(tree, legacy)| Source {
+        path: path.to_path_buf(),
+        text: text.to_owned(),
+        tree,
+        legacy,
+    });
+    for mut d in file_diags {
+        d.file = Some(path.to_path_buf());
+        if d.location.is_none() && !d.path.0.is_empty() {
+            if let Some(s) = &source {
+                d.location = yaml::locate(text, s.text_path(&d.path.0));
+            }
+        }
+        diagnostics.push(d);
+    }
+    source
+}
+
+/// Reads and parses a file that another one names (`extends.file`, `include`).
+fn read_source(
+    path: &Path,
+    environment: &env::Environment,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Source> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_document(path, &text, environment, diagnostics),
+        Err(e) => {
+            let mut d = Diagnostic::error(DocPath::root(), format!("cannot read it: {e}"));
+            d.file = Some(path.to_path_buf());
+            diagnostics.push(d);
+            None
+        }
+    }
+}
+
 /// Everything after reading: parse, interpolate, merge, normalize and validate documents that
 /// are already in memory (the fuzz target enters here).
 pub fn load_documents(
@@ -241,46 +333,7 @@ pub fn load_documents(
     let files: Vec<PathBuf> = documents.iter().map(|(p, _)| p.clone()).collect();
     let mut sources = Vec::new();
     for (path, text) in &documents {
-        let mut file_diags = Vec::new();
-        let tree = match yaml::parse(text) {
-            Ok(Tree::Object(map)) => {
-                let legacy = is_legacy(&map);
-                let map = if legacy { wrap_legacy(map) } else { map };
-                let mut tree = Tree::Object(map);
-                interpolate::interpolate_tree(&mut tree, &|n| environment.get(n), &mut file_diags);
-                Some((tree, legacy))
-            }
-            Ok(_) => {
-                file_diags.push(Diagnostic::error(
-                    DocPath::root(),
-                    "the top level of a compose file must be a mapping",
-                ));
-                None
-            }
-            Err(e) => {
-                let mut d =
-                    Diagnostic::error(DocPath::root(), format!("YAML syntax: {}", e.message));
-                d.location = e.location;
-                file_diags.push(d);
-                None
-            }
-        };
-        let source = tree.map(|(tree, legacy)| Source {
-            path: path.clone(),
-            text: text.clone(),
-            tree,
-            legacy,
-        });
-        for mut d in file_diags {
-            d.file = Some(path.clone());
-            if d.location.is_none() && !d.path.0.is_empty() {
-                if let Some(s) = &source {
-                    d.location = yaml::locate(text, s.text_path(&d.path.0));
-                }
-            }
-            diagnostics.push(d);
-        }
-        if let Some(s) = source {
+        if let Some(s) = parse_document(path, text, &environment, &mut diagnostics) {
             sources.push(s);
         }
     }
@@ -291,6 +344,14 @@ pub fn load_documents(
     let mut merged = Tree::Object(Map::new());
     for source in &sources {
         let mut tree = source.tree.clone();
+        include::expand(
+            &mut tree,
+            &source.path,
+            working_dir,
+            &environment,
+            &mut Vec::new(),
+            &mut diagnostics,
+        );
         if let Some(Tree::Object(services)) = tree.get_mut("services") {
             services.values_mut().for_each(merge::canonicalize_service);
         }
@@ -338,6 +399,7 @@ pub fn load_documents(
         place(d, &sources);
     }
     diagnostics.extend(found);
+    locate_in_other_files(&mut diagnostics, &sources);
     if options.strict {
         for d in &mut diagnostics {
             d.severity = Severity::Error;

@@ -266,6 +266,15 @@ pub fn clean(path: &Path) -> PathBuf {
     out
 }
 
+/// A path inside a container, cleaned as Compose cleans it (`/media/` is `/media`), so the same
+/// mount written two ways is one mount.
+pub fn container_path(path: &str) -> String {
+    if path.is_empty() {
+        return String::new();
+    }
+    clean(Path::new(path)).display().to_string()
+}
+
 /// Reads the whole merged document into a project.
 pub fn project(ctx: &mut Ctx, tree: &Tree, active_profiles: &[String]) -> Project {
     let root = DocPath::root();
@@ -311,7 +320,6 @@ pub fn project(ctx: &mut Ctx, tree: &Tree, active_profiles: &[String]) -> Projec
                 }
             }
             k if k.starts_with("x-") => {}
-            "include" => ctx.warn(&path, "include is not supported yet; ignored"),
             other => ctx.warn(&path, format!("unknown top-level key {other:?}; ignored")),
         }
     }
@@ -732,10 +740,7 @@ fn build(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Build> {
             return None;
         }
     }
-    let remote = ["http://", "https://", "git://", "git@", "github.com/"]
-        .iter()
-        .any(|prefix| context.starts_with(prefix));
-    b.context = if remote {
+    b.context = if super::extends::is_remote(&context) {
         PathBuf::from(&context)
     } else {
         let dir = ctx.absolute(&context);
@@ -864,20 +869,20 @@ fn short_mount(ctx: &mut Ctx, spec: &str) -> Result<Mount, String> {
         None => Mount {
             kind: MountKind::Volume,
             source: None,
-            target: target.to_owned(),
+            target: container_path(target),
             read_only,
         },
         Some("") => return Err(format!("bad volume spec {spec:?}: empty source")),
         Some(s) if is_host_path(s) => Mount {
             kind: MountKind::Bind,
             source: Some(ctx.absolute(s).display().to_string()),
-            target: target.to_owned(),
+            target: container_path(target),
             read_only,
         },
         Some(s) => Mount {
             kind: MountKind::Volume,
             source: Some(s.to_owned()),
-            target: target.to_owned(),
+            target: container_path(target),
             read_only,
         },
     })
@@ -898,8 +903,8 @@ fn long_mount(ctx: &mut Ctx, m: &Map<String, Tree>) -> Result<Mount, String> {
     let target = m
         .get("target")
         .and_then(Tree::as_str)
-        .ok_or("a long-syntax volume needs a target")?
-        .to_owned();
+        .map(container_path)
+        .ok_or("a long-syntax volume needs a target")?;
     let source = m.get("source").and_then(Tree::as_str).map(str::to_owned);
     let source = match (kind, source) {
         (MountKind::Bind, None) => return Err("a bind mount needs a source".into()),
