@@ -67,6 +67,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         env_file: args.env_file,
         profiles: args.profiles,
         strict: args.strict,
+        no_interpolate: matches!(&cli.command, Command::Config(c) if c.no_interpolate),
         environment: std::env::vars().collect::<BTreeMap<_, _>>(),
         cwd: std::env::current_dir()?,
     };
@@ -75,7 +76,11 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         print_diagnostic(warning);
     }
     if let Command::Config(config) = &cli.command {
-        commands::config::run(&loaded, config, &mut std::io::stdout().lock())?;
+        runtime.block_on(commands::config::run(
+            &loaded,
+            config,
+            &mut std::io::stdout().lock(),
+        ))?;
         return Ok(0);
     }
     runtime.block_on(async {

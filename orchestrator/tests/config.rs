@@ -250,14 +250,27 @@ fn interpolation_reads_the_shell_then_the_dotenv_file() {
     let web = &p["services"]["web"];
     assert_eq!(web["image"], "docker.io/library/nginx:1.25");
     let env = &web["environment"];
-    assert_eq!(env["GREETING"], "hello $USER");
+    // A `$$` of the file is a literal `$`, printed as `$$` so the output loads back the same.
+    assert_eq!(env["GREETING"], "hello $$USER");
     assert_eq!(env["FROM_DOTENV"], "from-dotenv");
     assert_eq!(env["SHELL_WINS"], "from-shell");
     assert_eq!(env["EMPTY_DEFAULT"], "fallback");
     assert_eq!(env["EMPTY_DASH"], "xx");
     assert_eq!(env["ALT"], "set");
     assert_eq!(env["NESTED"], "deep");
-    assert_eq!(env["LITERAL"], "$HOME");
+    assert_eq!(env["LITERAL"], "$$HOME");
+
+    // --no-interpolate prints the file as written.
+    let raw = orchestrator(
+        &dir,
+        &["config", "--format", "json", "--no-interpolate"],
+        &[("BOTH", "from-shell")],
+    );
+    assert!(raw.status.success(), "{}", stderr(&raw));
+    let raw: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
+    let raw_env = &raw["services"]["web"]["environment"];
+    assert_eq!(raw_env["SHELL_WINS"], "${BOTH}");
+    assert_eq!(raw_env["LITERAL"], "$$HOME");
     assert_eq!(web["ports"][0]["published"], "9999");
 
     // --env-file replaces .env

@@ -45,8 +45,10 @@ pub struct LoadOptions {
     pub env_file: Option<PathBuf>,
     /// `--profile`: profiles to enable, besides those in `COMPOSE_PROFILES`.
     pub profiles: Vec<String>,
-    /// `--strict`: unknown keys are errors, not warnings.
+    /// `--strict`: unknown keys, and keys read but not applied, are errors, not warnings.
     pub strict: bool,
+    /// `config --no-interpolate`: read the files as written, `${...}` and `$$` kept.
+    pub no_interpolate: bool,
     /// The process environment (passed in, so tests control it).
     pub environment: BTreeMap<String, String>,
     /// The directory the command runs in.
@@ -60,6 +62,10 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
     /// The services in dependency order.
     pub start_order: Vec<String>,
+    /// With `--no-interpolate`: the merged document as written (extends and includes
+    /// resolved), which is what `config` prints then; its values may still hold `${...}`, so
+    /// they are not read into the typed project.
+    pub verbatim: Option<Tree>,
 }
 
 /// Why a project could not be loaded.
@@ -242,7 +248,10 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, LoadError> {
         }),
         None => BTreeMap::new(),
     };
-    let environment = env::Environment::new(process, dotenv_vars);
+    let mut environment = env::Environment::new(process, dotenv_vars);
+    if options.no_interpolate {
+        environment = environment.verbatim();
+    }
 
     let mut documents = Vec::new();
     for path in &files {
@@ -269,7 +278,9 @@ fn parse_document(
             let legacy = is_legacy(&map);
             let map = if legacy { wrap_legacy(map) } else { map };
             let mut tree = Tree::Object(map);
-            interpolate::interpolate_tree(&mut tree, &|n| environment.get(n), &mut file_diags);
+            if environment.interpolates() {
+                interpolate::interpolate_tree(&mut tree, &|n| environment.get(n), &mut file_diags);
+            }
             Some((tree, legacy))
         }
         Ok(_) => {
@@ -400,6 +411,12 @@ pub fn load_documents(
     }
     diagnostics.extend(found);
     locate_in_other_files(&mut diagnostics, &sources);
+    let verbatim = (!environment.interpolates()).then(|| {
+        // Typed checks see `${PORT}:80`, not the port it will be: only YAML and the files
+        // themselves can be wrong here.
+        diagnostics.retain(|d| !d.is_error() || d.path.0.is_empty());
+        verbatim_document(merged, &name)
+    });
     if options.strict {
         for d in &mut diagnostics {
             d.severity = Severity::Error;
@@ -413,7 +430,18 @@ pub fn load_documents(
         project,
         warnings: diagnostics,
         start_order,
+        verbatim,
     })
+}
+
+/// The merged document as `config --no-interpolate` prints it: the project's name first.
+fn verbatim_document(merged: Tree, name: &str) -> Tree {
+    let mut top = Map::new();
+    top.insert("name".into(), Tree::String(name.to_owned()));
+    if let Tree::Object(m) = merged {
+        top.extend(m.into_iter().filter(|(k, _)| k != "name" && k != "version"));
+    }
+    Tree::Object(top)
 }
 
 fn finish_err(mut diagnostics: Vec<Diagnostic>, strict: bool) -> LoadError {
@@ -476,7 +504,27 @@ fn project_name(
     }
 }
 
-/// The project as a YAML document (what `config` prints).
-pub fn to_yaml(project: &Project) -> Result<String, crate::Error> {
-    yaml::to_string(project).map_err(crate::Error::Output)
+/// The project as `config` prints it: every `$` of its (interpolated) strings is written `$$`,
+/// so that loading the output again gives the same strings (a command's `echo $$HOME` stays
+/// `echo $$HOME`, not the loader's `$HOME`).
+pub fn printable(project: &Project) -> Result<Tree, crate::Error> {
+    let mut tree =
+        serde_json::to_value(project).map_err(|e| crate::Error::Output(e.to_string()))?;
+    escape_dollars(&mut tree);
+    Ok(tree)
+}
+
+/// Writes `$` as `$$` in every string value (keys are not interpolated, so they stay).
+fn escape_dollars(tree: &mut Tree) {
+    match tree {
+        Tree::String(s) if s.contains('$') => *s = s.replace('$', "$$"),
+        Tree::Array(items) => items.iter_mut().for_each(escape_dollars),
+        Tree::Object(map) => map.values_mut().for_each(escape_dollars),
+        _ => {}
+    }
+}
+
+/// A value as a YAML document that YAML 1.1 and 1.2 readers read alike.
+pub fn to_yaml(value: &impl serde::Serialize) -> Result<String, crate::Error> {
+    yaml::to_string(value).map_err(crate::Error::Output)
 }

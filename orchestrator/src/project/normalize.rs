@@ -324,7 +324,10 @@ pub fn project(ctx: &mut Ctx, tree: &Tree, active_profiles: &[String]) -> Projec
         }
     }
     if project.services.is_empty() && project.disabled_services.is_empty() {
-        ctx.error(&root.key("services"), "the project defines no services");
+        ctx.warn(
+            &root.key("services"),
+            "the project defines no services: there is nothing to run",
+        );
     }
     // Every project has a default network, as in Compose.
     let uses_default = project
@@ -1057,7 +1060,9 @@ fn healthcheck(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Healthcheck> {
 
 fn restart(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<String> {
     let policy = match v {
+        // `restart: ""` reads as `no`, as in Compose.
         Tree::Bool(false) => "no".to_owned(),
+        Tree::String(s) if s.is_empty() => "no".to_owned(),
         other => ctx.string(other, path)?,
     };
     let valid = match policy.split_once(':') {
