@@ -183,7 +183,7 @@ fn unknown_keys_warn_and_strict_makes_them_errors() {
         "{err}"
     );
     assert!(
-        err.contains("services.web.sysctls: sysctls is not supported"),
+        err.contains("services.web.cgroup_parent: cgroup_parent is not supported"),
         "{err}"
     );
     assert!(

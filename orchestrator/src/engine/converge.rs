@@ -229,6 +229,7 @@ pub async fn ensure_networks(
             attachable: Some(net.attachable),
             options: Some(net.driver_opts.clone().into_iter().collect()),
             labels: Some(net_labels),
+            ipam: create::network_ipam(net),
             ..Default::default()
         };
         match engine.docker.create_network(request).await {
@@ -624,7 +625,7 @@ pub async fn create_container(
         .create_container(
             Some(CreateContainerOptions {
                 name: Some(name.clone()),
-                ..Default::default()
+                platform: service.platform.clone().unwrap_or_default(),
             }),
             body,
         )

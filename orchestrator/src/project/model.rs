@@ -135,6 +135,105 @@ pub struct Service {
     pub secrets: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub configs: Vec<String>,
+    /// The log driver and its options (`max-size`, `max-file`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logging: Option<Logging>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub ulimits: BTreeMap<String, Ulimit>,
+    /// Container paths mounted as tmpfs, with `:options` if given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tmpfs: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "opt_bytes")]
+    pub shm_size: Option<i64>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sysctls: BTreeMap<String, String>,
+    /// `host`, `none`, `bridge`, `service:NAME` or `container:NAME`; the service then joins
+    /// no project network.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "opt_bytes")]
+    pub mem_limit: Option<i64>,
+    /// Memory plus swap; -1 for unlimited swap.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "opt_bytes")]
+    pub memswap_limit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "opt_bytes")]
+    pub mem_reservation: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_shares: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpuset: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pids_limit: Option<i64>,
+    #[serde(skip_serializing_if = "is_false")]
+    pub privileged: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub security_opt: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<Device>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_search: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_opt: Vec<String>,
+    /// `host`, `service:NAME` or `container:NAME`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<String>,
+    /// `host`, `shareable`, `private`, `none`, `service:NAME` or `container:NAME`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipc: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub group_add: Vec<String>,
+    /// `os/arch[/variant]` of the image to run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oom_score_adj: Option<i64>,
+    /// Containers outside the project, `NAME[:ALIAS]`, linked by the engine.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub external_links: Vec<String>,
+}
+
+/// `logging`: a driver and its options.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Logging {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
+}
+
+/// One `ulimits` entry: a single value sets both limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ulimit {
+    pub soft: i64,
+    pub hard: i64,
+}
+
+impl Serialize for Ulimit {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        if self.soft == self.hard {
+            return s.serialize_i64(self.soft);
+        }
+        let mut st = s.serialize_struct("Ulimit", 2)?;
+        st.serialize_field("soft", &self.soft)?;
+        st.serialize_field("hard", &self.hard)?;
+        st.end()
+    }
+}
+
+/// A host device made available in the container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub source: String,
+    pub target: String,
+    /// `r`, `w` and `m` (mknod), `rwm` by default.
+    pub permissions: String,
 }
 
 impl Service {
@@ -163,8 +262,12 @@ fn opt_duration<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::E
     }
 }
 
-fn duration<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format_duration(*d))
+/// Sizes print as Compose v2 prints them: the byte count as a string.
+fn opt_bytes<S: Serializer>(b: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match b {
+        Some(b) => s.serialize_str(&b.to_string()),
+        None => s.serialize_none(),
+    }
 }
 
 fn links_as_strings<S: Serializer>(links: &[Link], s: S) -> Result<S::Ok, S::Error> {
@@ -245,13 +348,24 @@ pub struct Dependency {
 pub struct Healthcheck {
     /// `["CMD", ...]`, `["CMD-SHELL", "..."]`, or `["NONE"]` when disabled.
     pub test: Vec<String>,
-    #[serde(serialize_with = "duration")]
-    pub interval: Duration,
-    #[serde(serialize_with = "duration")]
-    pub timeout: Duration,
-    pub retries: u32,
-    #[serde(serialize_with = "duration")]
-    pub start_period: Duration,
+    /// Unset values are the engine's defaults (30s, 30s, 3, 0s), left out as Compose does.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "opt_duration"
+    )]
+    pub interval: Option<Duration>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "opt_duration"
+    )]
+    pub timeout: Option<Duration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "opt_duration"
+    )]
+    pub start_period: Option<Duration>,
     #[serde(
         skip_serializing_if = "Option::is_none",
         serialize_with = "opt_duration"
@@ -271,8 +385,31 @@ impl Healthcheck {
 pub struct Deploy {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
+    /// Applied when the service has no `restart`, as Compose does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Option<DeployRestartPolicy>,
     #[serde(skip_serializing_if = "Resources::is_empty")]
     pub resources: Resources,
+}
+
+/// `deploy.restart_policy`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DeployRestartPolicy {
+    /// `none`, `on-failure` or `any`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "opt_duration"
+    )]
+    pub delay: Option<Duration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u64>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "opt_duration"
+    )]
+    pub window: Option<Duration>,
 }
 
 /// Resource limits and reservations.
@@ -316,8 +453,34 @@ pub struct Network {
     pub internal: bool,
     #[serde(skip_serializing_if = "is_false")]
     pub attachable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipam: Option<Ipam>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+}
+
+/// A network's address management: its driver and address pools.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Ipam {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<IpamPool>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
+}
+
+/// One address pool of a network.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct IpamPool {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_range: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub aux_addresses: BTreeMap<String, String>,
 }
 
 /// A named volume the project creates (or an existing one it uses).
