@@ -352,13 +352,15 @@ pub fn container_body(plan: &ContainerPlan) -> ContainerCreateBody {
             ..Default::default()
         });
     }
-    for (kind, refs, defined, dir) in [
-        ("secret", &s.secrets, &project.secrets, "/run/secrets/"),
-        ("config", &s.configs, &project.configs, "/"),
+    for (kind, refs, defined) in [
+        ("secret", &s.secrets, &project.secrets),
+        ("config", &s.configs, &project.configs),
     ] {
-        for name in refs {
+        for r in refs {
+            let name = &r.source;
+            let target = r.target.clone().unwrap_or_else(|| format!("/{name}"));
             if let Some(file) = defined.get(name).and_then(|o| o.file.as_ref()) {
-                binds.push(format!("{}:{dir}{name}:ro", file.display()));
+                binds.push(format!("{}:{target}:ro", file.display()));
             } else {
                 tracing::warn!(
                     service = plan.service_name,

@@ -368,6 +368,7 @@ pub fn load_documents(
         }
         merge::merge_documents(&mut merged, tree);
     }
+    merge::strip_markers(&mut merged);
     let legacy = sources.iter().all(|s| s.legacy);
 
     let name = project_name(options, &environment, &merged, working_dir).map_err(|message| {

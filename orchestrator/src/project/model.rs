@@ -34,6 +34,9 @@ pub struct Project {
     /// image cannot be pulled (an engine without registry access).
     #[serde(rename = "x-stand-ins", skip_serializing_if = "BTreeMap::is_empty")]
     pub stand_ins: BTreeMap<String, String>,
+    /// The other top-level `x-` extension fields, kept as written (Compose prints them).
+    #[serde(flatten)]
+    pub extensions: BTreeMap<String, serde_json::Value>,
 }
 
 impl Project {
@@ -50,6 +53,7 @@ impl Project {
             configs: BTreeMap::new(),
             disabled_services: BTreeMap::new(),
             stand_ins: BTreeMap::new(),
+            extensions: BTreeMap::new(),
         }
     }
 
@@ -132,9 +136,9 @@ pub struct Service {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub extra_hosts: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub secrets: Vec<String>,
+    pub secrets: Vec<ObjectRef>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub configs: Vec<String>,
+    pub configs: Vec<ObjectRef>,
     /// The log driver and its options (`max-size`, `max-file`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logging: Option<Logging>,
@@ -196,6 +200,26 @@ pub struct Service {
     /// Containers outside the project, `NAME[:ALIAS]`, linked by the engine.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub external_links: Vec<String>,
+    /// `develop` (watch rules, for `watch`), read but not applied: printed with its paths
+    /// made absolute, as Compose prints it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub develop: Option<serde_json::Value>,
+}
+
+/// A service's use of a secret or config: which one, and where it appears in the container.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ObjectRef {
+    pub source: String,
+    /// The path in the container; a secret's defaults to `/run/secrets/SOURCE`, a config's to
+    /// `/SOURCE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<u32>,
 }
 
 /// `logging`: a driver and its options.
@@ -285,6 +309,10 @@ pub struct Build {
     pub target: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// Keys read but not applied (`platforms`, `dockerfile_inline`, ...), warned about and
+    /// printed as written.
+    #[serde(flatten)]
+    pub unapplied: BTreeMap<String, serde_json::Value>,
 }
 
 /// A legacy link: another service, reachable under an alias.
@@ -314,6 +342,15 @@ pub struct Mount {
     pub target: String,
     #[serde(skip_serializing_if = "is_false")]
     pub read_only: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<BindOptions>,
+}
+
+/// A bind mount's options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BindOptions {
+    /// Create the host folder when it is missing (always so for the short syntax).
+    pub create_host_path: bool,
 }
 
 /// A service's attachment to a network.

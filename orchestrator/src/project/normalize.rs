@@ -31,7 +31,6 @@ const UNSUPPORTED_SERVICE_KEYS: &[&str] = &[
     "cpu_rt_period",
     "cpu_rt_runtime",
     "credential_spec",
-    "develop",
     "device_cgroup_rules",
     "domainname",
     "gpus",
@@ -316,7 +315,9 @@ pub fn project(ctx: &mut Ctx, tree: &Tree, active_profiles: &[String]) -> Projec
                     }
                 }
             }
-            k if k.starts_with("x-") => {}
+            k if k.starts_with("x-") => {
+                project.extensions.insert(k.to_owned(), value.clone());
+            }
             other => ctx.warn(&path, format!("unknown top-level key {other:?}; ignored")),
         }
     }
@@ -384,7 +385,7 @@ fn drop_unused(project: &mut Project) {
                 .filter(|m| m.kind == MountKind::Volume)
                 .filter_map(|m| m.source.clone()),
         );
-        objects.extend(s.secrets.iter().chain(&s.configs).cloned());
+        objects.extend(s.secrets.iter().chain(&s.configs).map(|r| r.source.clone()));
     }
     project.networks.retain(|k, _| networks.contains(k));
     project.volumes.retain(|k, _| volumes.contains(k));
@@ -706,8 +707,8 @@ pub fn service(ctx: &mut Ctx, body: &Tree, path: &DocPath) -> Service {
             "cap_add" => s.cap_add = ctx.strings(v, &p, false),
             "cap_drop" => s.cap_drop = ctx.strings(v, &p, false),
             "extra_hosts" => s.extra_hosts = extra_hosts(ctx, v, &p),
-            "secrets" => s.secrets = object_refs(ctx, v, &p),
-            "configs" => s.configs = object_refs(ctx, v, &p),
+            "secrets" => s.secrets = object_refs(ctx, v, &p, Some("/run/secrets")),
+            "configs" => s.configs = object_refs(ctx, v, &p, None),
             "logging" => s.logging = logging(ctx, v, &p),
             "ulimits" => s.ulimits = ulimits(ctx, v, &p),
             "tmpfs" => s.tmpfs = ctx.strings(v, &p, true),
@@ -734,6 +735,13 @@ pub fn service(ctx: &mut Ctx, body: &Tree, path: &DocPath) -> Service {
             "runtime" => s.runtime = ctx.string(v, &p),
             "oom_score_adj" => s.oom_score_adj = ctx.int(v, &p),
             "external_links" => s.external_links = ctx.strings(v, &p, false),
+            "develop" => {
+                ctx.warn(
+                    &p,
+                    "develop (watch) is not supported by this orchestrator; ignored",
+                );
+                s.develop = Some(develop(ctx, v));
+            }
             x if x.starts_with("x-") => {}
             x if UNSUPPORTED_SERVICE_KEYS.contains(&x) => ctx.warn(
                 &p,
@@ -789,27 +797,41 @@ pub fn service(ctx: &mut Ctx, body: &Tree, path: &DocPath) -> Service {
 /// container starts after it, as Compose adds it to `depends_on`. A name that is no service is
 /// left for validation to report where it is written.
 fn implicit_dependencies(s: &mut Service, known: &dyn Fn(&str) -> bool) {
+    // A shared namespace dies with its container: the service restarts with it. Volumes do not.
     let from_modes = [&s.network_mode, &s.ipc, &s.pid]
         .into_iter()
         .flatten()
         .filter_map(|mode| mode.strip_prefix("service:"))
-        .map(str::to_owned);
+        .map(|n| (n.to_owned(), true));
     let from_volumes = s
         .volumes_from
         .iter()
         .filter(|v| !v.starts_with("container:"))
-        .map(|v| v.split(':').next().unwrap_or_default().to_owned());
-    let names: Vec<String> = from_modes
+        .map(|v| (v.split(':').next().unwrap_or_default().to_owned(), false));
+    let found: Vec<(String, bool)> = from_modes
         .chain(from_volumes)
-        .filter(|n| known(n))
+        .filter(|(n, _)| known(n))
         .collect();
-    for name in names {
+    for (name, restart) in found {
         s.depends_on.entry(name).or_insert(Dependency {
             condition: Condition::ServiceStarted,
-            restart: true,
+            restart,
             required: true,
         });
     }
+}
+
+/// `develop` as written, each watch rule's `path` made absolute.
+fn develop(ctx: &Ctx, v: &Tree) -> Tree {
+    let mut develop = v.clone();
+    if let Some(Tree::Array(rules)) = develop.get_mut("watch") {
+        for rule in rules {
+            if let Some(Tree::String(path)) = rule.get_mut("path") {
+                *path = ctx.absolute(path).display().to_string();
+            }
+        }
+    }
+    develop
 }
 
 fn logging(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Logging> {
@@ -974,10 +996,13 @@ fn build(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Build> {
                     | "ulimits"
                     | "entitlements"
                     | "provenance"
-                    | "sbom" => ctx.warn(
-                        &p,
-                        format!("build.{k} is not supported by this orchestrator yet; ignored"),
-                    ),
+                    | "sbom" => {
+                        ctx.warn(
+                            &p,
+                            format!("build.{k} is not supported by this orchestrator yet; ignored"),
+                        );
+                        b.unapplied.insert(k.clone(), val.clone());
+                    }
                     other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
                 }
             }
@@ -1118,6 +1143,7 @@ fn short_mount(ctx: &mut Ctx, spec: &str) -> Result<Mount, String> {
             source: None,
             target: container_path(target),
             read_only,
+            bind: None,
         },
         Some("") => return Err(format!("bad volume spec {spec:?}: empty source")),
         Some(s) if is_host_path(s) => Mount {
@@ -1125,12 +1151,17 @@ fn short_mount(ctx: &mut Ctx, spec: &str) -> Result<Mount, String> {
             source: Some(ctx.absolute(s).display().to_string()),
             target: container_path(target),
             read_only,
+            // The short syntax creates a missing host folder, as `docker run -v` does.
+            bind: Some(BindOptions {
+                create_host_path: true,
+            }),
         },
         Some(s) => Mount {
             kind: MountKind::Volume,
             source: Some(s.to_owned()),
             target: container_path(target),
             read_only,
+            bind: None,
         },
     })
 }
@@ -1160,11 +1191,18 @@ fn long_mount(ctx: &mut Ctx, m: &Map<String, Tree>) -> Result<Mount, String> {
         (MountKind::Volume, s) => s.filter(|s| !s.is_empty()),
     };
     let read_only = matches!(m.get("read_only"), Some(Tree::Bool(true)));
+    let bind = match m.get("bind") {
+        Some(Tree::Object(options)) => Some(BindOptions {
+            create_host_path: matches!(options.get("create_host_path"), Some(Tree::Bool(true))),
+        }),
+        _ => None,
+    };
     Ok(Mount {
         kind,
         source,
         target,
         read_only,
+        bind,
     })
 }
 
@@ -1468,28 +1506,62 @@ fn extra_hosts(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Vec<String> {
         .collect()
 }
 
-fn object_refs(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Vec<String> {
+/// A service's `secrets` or `configs`: names, or `{source, target, uid, gid, mode}`. A
+/// secret's relative target (or none) is under `secret_dir`, as Compose writes it.
+fn object_refs(
+    ctx: &mut Ctx,
+    v: &Tree,
+    path: &DocPath,
+    secret_dir: Option<&str>,
+) -> Vec<ObjectRef> {
     let Tree::Array(items) = v else {
         ctx.expected(path, "a list", v);
         return Vec::new();
     };
-    items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, item)| match item {
-            Tree::String(s) => Some(s.clone()),
-            Tree::Object(m) => m
-                .get("source")
-                .and_then(Tree::as_str)
-                .map(str::to_owned)
-                .or_else(|| {
-                    ctx.error(&path.index(i), "needs a source");
-                    None
-                }),
-            other => {
-                ctx.expected(&path.index(i), "a name or a mapping", other);
-                None
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let p = path.index(i);
+        let mut r = match item {
+            Tree::String(s) => ObjectRef {
+                source: s.clone(),
+                ..ObjectRef::default()
+            },
+            Tree::Object(m) => {
+                let Some(source) = m.get("source").and_then(Tree::as_str) else {
+                    ctx.error(&p, "needs a source");
+                    continue;
+                };
+                let mut r = ObjectRef {
+                    source: source.to_owned(),
+                    ..ObjectRef::default()
+                };
+                for (k, val) in m {
+                    let kp = p.key(k);
+                    match k.as_str() {
+                        "source" => {}
+                        "target" => r.target = ctx.string(val, &kp),
+                        "uid" => r.uid = ctx.scalar(val, &kp),
+                        "gid" => r.gid = ctx.scalar(val, &kp),
+                        "mode" => r.mode = ctx.uint(val, &kp).map(|n| n as u32),
+                        other => ctx.warn(&kp, format!("unknown key {other:?}; ignored")),
+                    }
+                }
+                r
             }
-        })
-        .collect()
+            other => {
+                ctx.expected(&p, "a name or a mapping", other);
+                continue;
+            }
+        };
+        if let Some(dir) = secret_dir {
+            let target = r.target.take().unwrap_or_else(|| r.source.clone());
+            r.target = Some(if target.starts_with('/') {
+                target
+            } else {
+                format!("{dir}/{target}")
+            });
+        }
+        out.push(r);
+    }
+    out
 }

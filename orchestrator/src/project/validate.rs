@@ -105,7 +105,7 @@ pub fn validate(project: &Project, legacy: bool) -> Vec<Diagnostic> {
             ("secret", &s.secrets, &project.secrets),
             ("config", &s.configs, &project.configs),
         ] {
-            for (i, r) in refs.iter().enumerate() {
+            for (i, r) in refs.iter().map(|r| &r.source).enumerate() {
                 if !defined.contains_key(r) {
                     out.push(Diagnostic::error(
                         path.key(&format!("{kind}s")).index(i),
