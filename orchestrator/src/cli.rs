@@ -404,6 +404,20 @@ pub struct ConfigArgs {
     /// Print the image each service runs, one per line.
     #[arg(long)]
     pub images: bool,
+    /// Print the files as written, without substituting variables: `${TAG}` and `$$` stay as
+    /// they are. (Without it, the output writes each `$` as `$$`, so it loads back the same.)
+    #[arg(long)]
+    pub no_interpolate: bool,
+    /// Print `SERVICE HASH` lines: the config hash `up` compares to decide whether to recreate
+    /// a service's containers. `--hash '*'` prints every service's; `--hash web,db` those two.
+    /// Reads the image ID from the engine, so the image must be present (built or pulled).
+    #[arg(long, value_name = "SERVICE|*")]
+    pub hash: Option<String>,
+    /// Pin each image to the digest the engine knows for it (`nginx:1.27` becomes
+    /// `nginx:1.27@sha256:...`). Images with no digest (built here, never pushed or pulled)
+    /// are printed as they are.
+    #[arg(long)]
+    pub resolve_image_digests: bool,
 }
 
 /// What `convert` writes.

@@ -76,6 +76,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
         env_file: args.env_file,
         profiles: args.profiles,
         strict: args.strict,
+        no_interpolate: matches!(&cli.command, Command::Config(c) if c.no_interpolate),
         environment: std::env::vars().collect::<BTreeMap<_, _>>(),
         cwd: std::env::current_dir()?,
     };
@@ -84,7 +85,11 @@ fn run(cli: Cli) -> Result<i32, Error> {
         print_diagnostic(warning);
     }
     if let Command::Config(config) = &cli.command {
-        commands::config::run(&loaded, config, &mut std::io::stdout().lock())?;
+        runtime.block_on(commands::config::run(
+            &loaded,
+            config,
+            &mut std::io::stdout().lock(),
+        ))?;
         return Ok(0);
     }
     if let Command::Convert(convert) = &cli.command {

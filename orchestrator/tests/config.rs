@@ -48,6 +48,7 @@ fn valid_projects_normalize_to_their_expected_form() {
         "profiles",
         "wordpress",
         "monitoring",
+        "extends-include",
     ];
     let mut failures = Vec::new();
     for case in cases {
@@ -142,6 +143,17 @@ fn broken_projects_report_every_problem_with_file_line_column_and_path() {
             ],
         ),
         ("not-a-mapping.yml", &["not-a-mapping.yml: the top level of a compose file must be a mapping"]),
+        (
+            "extends-cycle.yml",
+            &[
+                "extends-cycle.yml:3:14: services.a.extends: extends makes a cycle: a (extends-cycle.yml) -> b (extends-cycle.yml) -> a (extends-cycle.yml)",
+                "extends-cycle.yml:9:14: services.c.extends: extends an unknown service \"nowhere\"",
+            ],
+        ),
+        (
+            "include-conflict.yml",
+            &["include-conflict.yml:2:5: include[0]: services.db is defined here and in the included project"],
+        ),
     ];
     let dir = fixtures().join("errors");
     for (file, expected) in cases {
@@ -171,7 +183,7 @@ fn unknown_keys_warn_and_strict_makes_them_errors() {
         "{err}"
     );
     assert!(
-        err.contains("services.web.sysctls: sysctls is not supported"),
+        err.contains("services.web.cgroup_parent: cgroup_parent is not supported"),
         "{err}"
     );
     assert!(
@@ -238,14 +250,27 @@ fn interpolation_reads_the_shell_then_the_dotenv_file() {
     let web = &p["services"]["web"];
     assert_eq!(web["image"], "docker.io/library/nginx:1.25");
     let env = &web["environment"];
-    assert_eq!(env["GREETING"], "hello $USER");
+    // A `$$` of the file is a literal `$`, printed as `$$` so the output loads back the same.
+    assert_eq!(env["GREETING"], "hello $$USER");
     assert_eq!(env["FROM_DOTENV"], "from-dotenv");
     assert_eq!(env["SHELL_WINS"], "from-shell");
     assert_eq!(env["EMPTY_DEFAULT"], "fallback");
     assert_eq!(env["EMPTY_DASH"], "xx");
     assert_eq!(env["ALT"], "set");
     assert_eq!(env["NESTED"], "deep");
-    assert_eq!(env["LITERAL"], "$HOME");
+    assert_eq!(env["LITERAL"], "$$HOME");
+
+    // --no-interpolate prints the file as written.
+    let raw = orchestrator(
+        &dir,
+        &["config", "--format", "json", "--no-interpolate"],
+        &[("BOTH", "from-shell")],
+    );
+    assert!(raw.status.success(), "{}", stderr(&raw));
+    let raw: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
+    let raw_env = &raw["services"]["web"]["environment"];
+    assert_eq!(raw_env["SHELL_WINS"], "${BOTH}");
+    assert_eq!(raw_env["LITERAL"], "$$HOME");
     assert_eq!(web["ports"][0]["published"], "9999");
 
     // --env-file replaces .env
@@ -411,7 +436,8 @@ fn anchors_and_merge_keys_expand() {
         serde_json::json!({"LANG": "C.UTF-8", "QUEUE": "jobs", "TZ": "UTC"})
     );
     assert!(
-        p.get("x-base").is_none(),
-        "extension fields stay out of the model"
+        p.get("x-base").is_some_and(|x| x.is_object()),
+        "top-level extension fields are printed as written, as Compose v2 prints them"
     );
+    assert!(p["services"]["api"].get("<<").is_none());
 }

@@ -39,17 +39,18 @@ pub fn probes(check: &Healthcheck, ports: &[u16]) -> Option<Probes> {
         return None;
     }
     let base = action(&check.test, ports);
-    let period = seconds(check.interval);
-    let retries = check.retries.clamp(1, i32::MAX as u32) as i32;
+    let period = seconds(check.interval_or_default());
+    let retries = check.retries_or_default().clamp(1, i32::MAX as u32) as i32;
     let timed = |period: i32, failures: i32| Probe {
         period_seconds: Some(period),
-        timeout_seconds: Some(seconds(check.timeout)),
+        timeout_seconds: Some(seconds(check.timeout_or_default())),
         failure_threshold: Some(failures),
         ..base.clone()
     };
-    let startup = (!check.start_period.is_zero()).then(|| {
+    let start_period = check.start_period_or_default();
+    let startup = (!start_period.is_zero()).then(|| {
         let period = check.start_interval.map_or(period, seconds);
-        let during = (check.start_period.as_secs_f64() / f64::from(period)).ceil() as i32;
+        let during = (start_period.as_secs_f64() / f64::from(period)).ceil() as i32;
         timed(period, during.saturating_add(retries))
     });
     Some(Probes {
@@ -156,10 +157,10 @@ mod tests {
     fn check(test: &[&str], start_period: u64) -> Healthcheck {
         Healthcheck {
             test: test.iter().map(|s| s.to_string()).collect(),
-            interval: Duration::from_secs(2),
-            timeout: Duration::from_millis(2500),
-            retries: 3,
-            start_period: Duration::from_secs(start_period),
+            interval: Some(Duration::from_secs(2)),
+            timeout: Some(Duration::from_millis(2500)),
+            retries: Some(3),
+            start_period: Some(Duration::from_secs(start_period)),
             start_interval: None,
         }
     }

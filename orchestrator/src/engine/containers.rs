@@ -34,7 +34,7 @@ pub async fn create(engine: &Engine, plan: &ContainerPlan<'_>) -> Result<String,
         .create_container(
             Some(CreateContainerOptions {
                 name: Some(plan.name.clone()),
-                ..Default::default()
+                platform: plan.service.platform.clone().unwrap_or_default(),
             }),
             body,
         )

@@ -3,12 +3,13 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, Mount, MountType,
-    NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, DeviceMapping, EndpointSettings, HealthConfig, HostConfig,
+    HostConfigLogConfig, Ipam, IpamConfig, Mount, MountType, NetworkingConfig, PortBinding,
+    ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
 };
 
 use super::labels;
-use crate::project::model::{MountKind, Project, Service};
+use crate::project::model::{DeployRestartPolicy, MountKind, Network, Project, Service};
 
 /// What a container needs besides its service's configuration.
 pub struct ContainerPlan<'a> {
@@ -37,6 +38,9 @@ pub struct ContainerPlan<'a> {
 /// The service's networks as (engine network name, aliases), the first one attached at
 /// creation, the rest connected after it (API 1.41 takes one network per create).
 pub fn endpoints(plan: &ContainerPlan) -> Vec<(String, EndpointSettings)> {
+    if plan.service.network_mode.is_some() {
+        return Vec::new(); // the container shares a namespace, or uses host/none/bridge
+    }
     plan.service
         .networks
         .iter()
@@ -119,8 +123,29 @@ fn container_labels(plan: &ContainerPlan) -> HashMap<String, String> {
     l
 }
 
-fn restart_policy(policy: Option<&str>) -> Option<RestartPolicy> {
-    let policy = policy?;
+/// `restart:`, else `deploy.restart_policy` as Compose maps it (`none` is `no`, `any` is
+/// `always`, `max_attempts` the retry count).
+fn restart_policy(
+    policy: Option<&str>,
+    deploy: Option<&DeployRestartPolicy>,
+) -> Option<RestartPolicy> {
+    let from_deploy;
+    let policy = match (policy, deploy) {
+        (Some(p), _) => p,
+        (None, Some(d)) => {
+            let name = match d.condition.as_deref() {
+                Some("none") => "no",
+                Some("on-failure") => "on-failure",
+                _ => "always",
+            };
+            from_deploy = match (name, d.max_attempts) {
+                ("on-failure", Some(n)) => format!("{name}:{n}"),
+                _ => name.to_owned(),
+            };
+            &from_deploy
+        }
+        (None, None) => return None,
+    };
     let (name, count) = match policy.split_once(':') {
         Some((n, c)) => (n, c.parse().ok()),
         None => (policy, None),
@@ -135,6 +160,120 @@ fn restart_policy(policy: Option<&str>) -> Option<RestartPolicy> {
         name: Some(name),
         maximum_retry_count: count,
     })
+}
+
+/// A namespace shared with another service (`service:db`) names that service's first
+/// container, as the engine wants it (`container:project-db-1`); other modes pass as written.
+pub fn namespace_mode(project: &Project, mode: &str) -> String {
+    match mode.strip_prefix("service:") {
+        Some(service) => {
+            let container = project
+                .services
+                .get(service)
+                .and_then(|s| s.container_name.clone())
+                .unwrap_or_else(|| labels::container_name(&project.name, service, 1));
+            format!("container:{container}")
+        }
+        None => mode.to_owned(),
+    }
+}
+
+/// A network's `ipam`, as the network-create request takes it.
+pub fn network_ipam(network: &Network) -> Option<Ipam> {
+    let ipam = network.ipam.as_ref()?;
+    Some(Ipam {
+        driver: ipam.driver.clone(),
+        config: Some(
+            ipam.config
+                .iter()
+                .map(|pool| IpamConfig {
+                    subnet: pool.subnet.clone(),
+                    ip_range: pool.ip_range.clone(),
+                    gateway: pool.gateway.clone(),
+                    auxiliary_addresses: Some(pool.aux_addresses.clone().into_iter().collect()),
+                })
+                .collect(),
+        ),
+        options: Some(ipam.options.clone().into_iter().collect()),
+    })
+}
+
+/// The host settings of the keys that are plain engine options: logging, limits, namespaces,
+/// devices, DNS, security. `deploy.resources` wins over the short keys (`mem_limit`, `cpus`,
+/// `pids_limit`), as in Compose.
+fn runtime_options(plan: &ContainerPlan) -> HostConfig {
+    let s = plan.service;
+    let limits = s.deploy.as_ref().and_then(|d| d.resources.limits.as_ref());
+    let reservations = s
+        .deploy
+        .as_ref()
+        .and_then(|d| d.resources.reservations.as_ref());
+    let tmpfs: HashMap<String, String> = s
+        .tmpfs
+        .iter()
+        .map(|t| match t.split_once(':') {
+            Some((path, options)) => (path.to_owned(), options.to_owned()),
+            None => (t.clone(), String::new()),
+        })
+        .collect();
+    let non_empty = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+    HostConfig {
+        log_config: s.logging.as_ref().map(|l| HostConfigLogConfig {
+            typ: l.driver.clone(),
+            config: Some(l.options.clone().into_iter().collect()),
+        }),
+        ulimits: (!s.ulimits.is_empty()).then(|| {
+            s.ulimits
+                .iter()
+                .map(|(name, u)| ResourcesUlimits {
+                    name: Some(name.clone()),
+                    soft: Some(u.soft),
+                    hard: Some(u.hard),
+                })
+                .collect()
+        }),
+        tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
+        shm_size: s.shm_size,
+        sysctls: (!s.sysctls.is_empty()).then(|| s.sysctls.clone().into_iter().collect()),
+        memory: limits
+            .and_then(|l| l.memory)
+            .map(|m| m as i64)
+            .or(s.mem_limit),
+        memory_swap: s.memswap_limit,
+        memory_reservation: reservations
+            .and_then(|r| r.memory)
+            .map(|m| m as i64)
+            .or(s.mem_reservation),
+        nano_cpus: limits
+            .and_then(|l| l.cpus)
+            .or(s.cpus)
+            .map(|c| (c * 1e9) as i64),
+        cpu_shares: s.cpu_shares,
+        cpuset_cpus: s.cpuset.clone(),
+        pids_limit: limits.and_then(|l| l.pids).or(s.pids_limit),
+        privileged: Some(s.privileged),
+        security_opt: non_empty(&s.security_opt),
+        devices: (!s.devices.is_empty()).then(|| {
+            s.devices
+                .iter()
+                .map(|d| DeviceMapping {
+                    path_on_host: Some(d.source.clone()),
+                    path_in_container: Some(d.target.clone()),
+                    cgroup_permissions: Some(d.permissions.clone()),
+                })
+                .collect()
+        }),
+        dns: non_empty(&s.dns),
+        dns_search: non_empty(&s.dns_search),
+        dns_options: non_empty(&s.dns_opt),
+        pid_mode: s.pid.as_deref().map(|m| namespace_mode(plan.project, m)),
+        ipc_mode: s.ipc.as_deref().map(|m| namespace_mode(plan.project, m)),
+        group_add: non_empty(&s.group_add),
+        runtime: s.runtime.clone(),
+        oom_score_adj: s.oom_score_adj,
+        links: non_empty(&s.external_links),
+        ..Default::default()
+    }
 }
 
 fn nanos(d: std::time::Duration) -> i64 {
@@ -213,13 +352,15 @@ pub fn container_body(plan: &ContainerPlan) -> ContainerCreateBody {
             ..Default::default()
         });
     }
-    for (kind, refs, defined, dir) in [
-        ("secret", &s.secrets, &project.secrets, "/run/secrets/"),
-        ("config", &s.configs, &project.configs, "/"),
+    for (kind, refs, defined) in [
+        ("secret", &s.secrets, &project.secrets),
+        ("config", &s.configs, &project.configs),
     ] {
-        for name in refs {
+        for r in refs {
+            let name = &r.source;
+            let target = r.target.clone().unwrap_or_else(|| format!("/{name}"));
             if let Some(file) = defined.get(name).and_then(|o| o.file.as_ref()) {
-                binds.push(format!("{}:{dir}{name}:ro", file.display()));
+                binds.push(format!("{}:{target}:ro", file.display()));
             } else {
                 tracing::warn!(
                     service = plan.service_name,
@@ -238,17 +379,12 @@ pub fn container_body(plan: &ContainerPlan) -> ContainerCreateBody {
         .collect();
     env.extend(plan.extra_env.iter().cloned());
 
-    let limits = s.deploy.as_ref().and_then(|d| d.resources.limits.as_ref());
-    let reservations = s
-        .deploy
-        .as_ref()
-        .and_then(|d| d.resources.reservations.as_ref());
     let healthcheck = s.healthcheck.as_ref().map(|h| HealthConfig {
         test: Some(h.test.clone()),
-        interval: Some(nanos(h.interval)),
-        timeout: Some(nanos(h.timeout)),
-        retries: Some(i64::from(h.retries)),
-        start_period: Some(nanos(h.start_period)),
+        interval: h.interval.map(nanos),
+        timeout: h.timeout.map(nanos),
+        retries: h.retries.map(i64::from),
+        start_period: h.start_period.map(nanos),
         // API 1.44 and newer only; `converge` warns on older engines.
         start_interval: plan
             .start_interval
@@ -262,7 +398,10 @@ pub fn container_body(plan: &ContainerPlan) -> ContainerCreateBody {
     } else {
         Some(endpoints.remove(0))
     };
-    let network_mode = first.as_ref().map(|(name, _)| name.clone());
+    let network_mode = match &s.network_mode {
+        Some(mode) => Some(namespace_mode(project, mode)),
+        None => first.as_ref().map(|(name, _)| name.clone()),
+    };
 
     ContainerCreateBody {
         image: Some(plan.image.clone()),
@@ -287,19 +426,18 @@ pub fn container_body(plan: &ContainerPlan) -> ContainerCreateBody {
             restart_policy: if plan.oneoff {
                 None
             } else {
-                restart_policy(s.restart.as_deref())
+                restart_policy(
+                    s.restart.as_deref(),
+                    s.deploy.as_ref().and_then(|d| d.restart_policy.as_ref()),
+                )
             },
             init: s.init,
             readonly_rootfs: Some(s.read_only),
             cap_add: Some(s.cap_add.clone()),
             cap_drop: Some(s.cap_drop.clone()),
             extra_hosts: Some(s.extra_hosts.clone()),
-            memory: limits.and_then(|l| l.memory).map(|m| m as i64),
-            memory_reservation: reservations.and_then(|r| r.memory).map(|m| m as i64),
-            nano_cpus: limits.and_then(|l| l.cpus).map(|c| (c * 1e9) as i64),
-            pids_limit: limits.and_then(|l| l.pids),
             network_mode,
-            ..Default::default()
+            ..runtime_options(plan)
         }),
         networking_config: first.map(|(name, settings)| NetworkingConfig {
             endpoints_config: Some(HashMap::from([(name, settings)])),

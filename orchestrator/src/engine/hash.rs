@@ -1,7 +1,7 @@
 //! The config hash that decides recreation: a digest of everything a service's containers are
-//! made from, and nothing else. Replica count, profiles, pull policy, build instructions and
-//! start order change no container, so they are left out; the image ID is put in, so a rebuilt
-//! or re-pulled image recreates the container even under the same tag.
+//! made from, and nothing else. Replica count, profiles, pull policy, build instructions, watch
+//! rules (`develop`) and start order change no container, so they are left out; the image ID is
+//! put in, so a rebuilt or re-pulled image recreates the container even under the same tag.
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -22,6 +22,7 @@ pub fn config_hash(
     relevant.pull_policy = String::new();
     relevant.profiles.clear();
     relevant.depends_on.clear();
+    relevant.develop = None;
     if let Some(deploy) = relevant.deploy.as_mut() {
         deploy.replicas = None;
     }

@@ -70,6 +70,12 @@ pub enum EngineError {
         service: String,
         why: &'static str,
     },
+    #[error("the image {image} of service {service} is not on the engine: {why}")]
+    ImageAbsent {
+        image: String,
+        service: String,
+        why: &'static str,
+    },
     #[error("{0}")]
     Build(String),
     #[error("service {service}: {replaces} was not recreated and is still running, because its replacement could not be created")]

@@ -51,6 +51,7 @@ pub async fn create_network(
         internal: Some(net.internal),
         attachable: Some(net.attachable),
         options: Some(net.driver_opts.clone().into_iter().collect()),
+        ipam: super::create::network_ipam(net),
         labels: Some(object_labels(
             net.labels.clone(),
             project,

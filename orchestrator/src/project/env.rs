@@ -11,12 +11,44 @@ use super::interpolate::{substitute, TemplateError};
 pub struct Environment {
     process: BTreeMap<String, String>,
     dotenv: BTreeMap<String, String>,
+    /// `--no-interpolate`: strings are kept as written, `${...}` and `$$` included.
+    verbatim: bool,
 }
 
 impl Environment {
     /// The process's variables and, beneath them, the `.env` file's.
     pub fn new(process: BTreeMap<String, String>, dotenv: BTreeMap<String, String>) -> Self {
-        Self { process, dotenv }
+        Self {
+            process,
+            dotenv,
+            verbatim: false,
+        }
+    }
+
+    /// The same variables, but files are read without interpolation (`--no-interpolate`).
+    pub fn verbatim(self) -> Self {
+        Self {
+            verbatim: true,
+            ..self
+        }
+    }
+
+    /// True unless `--no-interpolate` asked for the files as written.
+    pub fn interpolates(&self) -> bool {
+        !self.verbatim
+    }
+
+    /// These variables with `vars` over them: an included project's `env_file`, which wins
+    /// over the shell, as compose-go merges it.
+    pub fn overlaid(&self, vars: BTreeMap<String, String>) -> Self {
+        let mut process = self.dotenv.clone();
+        process.extend(self.process.clone());
+        process.extend(vars);
+        Self {
+            process,
+            dotenv: BTreeMap::new(),
+            verbatim: self.verbatim,
+        }
     }
 
     /// A variable's value: the shell's wins over the `.env` file's, as in Compose.
@@ -36,7 +68,7 @@ pub struct EnvFileError {
     pub message: String,
 }
 
-/// Reads `KEY=VALUE` lines: `#` comments, blank lines, an optional `export `, single quotes
+/// Reads `KEY=VALUE` lines (a bare `KEY` takes `lookup`'s value, or is left out): `#` comments, blank lines, an optional `export `, single quotes
 /// (literal), double quotes (escapes, may span lines), unquoted values trimmed and cut at ` #`.
 /// Unquoted and double-quoted values may use earlier keys and `lookup` as `${VAR}`.
 pub fn parse_env_file(
@@ -57,7 +89,15 @@ pub fn parse_env_file(
         }
         let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
         let Some((key, value)) = line.split_once('=') else {
-            return Err(err(format!("expected KEY=VALUE, got {:?}", line.trim())));
+            // A bare `KEY` takes the shell's value, or is left out, as in Compose.
+            let key = line.split(" #").next().unwrap_or_default().trim();
+            if !valid_key(key) {
+                return Err(err(format!("expected KEY=VALUE, got {:?}", line.trim())));
+            }
+            if let Some(value) = lookup(key) {
+                vars.insert(key.to_owned(), value);
+            }
+            continue;
         };
         let key = key.trim();
         if !valid_key(key) {
@@ -187,6 +227,12 @@ mod tests {
     #[test]
     fn bad_lines_are_numbered() {
         assert_eq!(parse("A=1\nnot a pair\n").unwrap_err().line, 2);
+        let bare = parse("HOME\nUNSET # no value\nA=1\n").unwrap();
+        assert_eq!(bare.get("HOME").map(String::as_str), Some("/home/u"));
+        assert!(
+            !bare.contains_key("UNSET"),
+            "a bare key with no value is left out"
+        );
         assert_eq!(parse("1A=x").unwrap_err().line, 1);
         assert_eq!(parse("A=\"open\n").unwrap_err().line, 1);
         assert!(parse("A='open")

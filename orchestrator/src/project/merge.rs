@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value as Tree};
 
-use super::ports;
+use super::{normalize, ports};
 
 /// Brings one service's list-or-mapping fields to mapping form, in place.
 pub fn canonicalize_service(service: &mut Tree) {
@@ -77,6 +77,49 @@ const UNION_LISTS: &[&str] = &[
     "tmpfs",
 ];
 
+/// `!reset`: the later file removes what earlier ones set for this key.
+pub const RESET: &str = "!reset";
+/// `!override`: the later file's value replaces the earlier one whole, without merging.
+pub const OVERRIDE: &str = "!override";
+
+/// The tree form of a `!reset` or `!override` tag: a mapping of the tag to its value.
+pub fn marker(tag: &str, value: Tree) -> Tree {
+    let mut m = Map::new();
+    m.insert(tag.to_owned(), value);
+    Tree::Object(m)
+}
+
+/// The tag and value of a marker.
+fn as_marker(value: &Tree) -> Option<(&str, &Tree)> {
+    match value {
+        Tree::Object(m) if m.len() == 1 => {
+            let (k, v) = m.iter().next()?;
+            [RESET, OVERRIDE]
+                .contains(&k.as_str())
+                .then_some((k.as_str(), v))
+        }
+        _ => None,
+    }
+}
+
+/// Resolves the markers no merge consumed: a `!reset` key is removed, an `!override` value
+/// is the value itself.
+pub fn strip_markers(tree: &mut Tree) {
+    match tree {
+        Tree::Object(m) => {
+            m.retain(|_, v| as_marker(v).is_none_or(|(tag, _)| tag != RESET));
+            for v in m.values_mut() {
+                if let Some((_, inner)) = as_marker(v) {
+                    *v = inner.clone();
+                }
+                strip_markers(v);
+            }
+        }
+        Tree::Array(items) => items.iter_mut().for_each(strip_markers),
+        _ => {}
+    }
+}
+
 /// Lists that the later file replaces whole.
 const REPLACED: &[&str] = &["command", "entrypoint", "test"];
 
@@ -85,11 +128,25 @@ pub fn merge_documents(base: &mut Tree, over: Tree) {
     merge_at(base, over, &[]);
 }
 
+/// Merges the service `over` into `base`, both canonical, as a later file's service would be
+/// (what `extends` does with the service it extends).
+pub fn merge_service(base: &mut Tree, over: Tree) {
+    merge_at(base, over, &["services", "-"]);
+}
+
 fn merge_at(base: &mut Tree, over: Tree, path: &[&str]) {
     match (base, over) {
         (Tree::Object(b), Tree::Object(o)) => {
             for (key, value) in o {
                 let child_path: Vec<&str> = path.iter().copied().chain([key.as_str()]).collect();
+                if let Some((tag, inner)) = as_marker(&value) {
+                    if tag == RESET {
+                        b.remove(&key);
+                    } else {
+                        b.insert(key, inner.clone());
+                    }
+                    continue;
+                }
                 match b.get_mut(&key) {
                     // An empty value in a later file never erases what an earlier one set.
                     Some(_) if value.is_null() => {}
@@ -143,17 +200,18 @@ fn merge_keyed(base: &mut Vec<Tree>, over: Vec<Tree>, key: impl Fn(&Tree) -> Opt
 
 /// The container path of a volume entry, short or long syntax.
 fn volume_target(v: &Tree) -> Option<String> {
-    match v {
+    let target = match v {
         Tree::String(s) => {
             let parts: Vec<&str> = s.split(':').collect();
-            Some(match parts.len() {
-                1 => parts[0].to_owned(),
-                _ => parts[1].to_owned(),
-            })
+            match parts.len() {
+                1 => parts[0],
+                _ => parts[1],
+            }
         }
-        Tree::Object(m) => m.get("target").and_then(Tree::as_str).map(str::to_owned),
-        _ => None,
-    }
+        Tree::Object(m) => m.get("target").and_then(Tree::as_str)?,
+        _ => return None,
+    };
+    Some(normalize::container_path(target))
 }
 
 #[cfg(test)]
@@ -227,6 +285,27 @@ mod tests {
             json!({"db": null, "cache": {"condition": "service_healthy"}})
         );
         assert_eq!(web["build"], json!({"context": ".", "target": "dev"}));
+    }
+
+    #[test]
+    fn reset_removes_and_override_replaces_whole() {
+        let mut m = merged(
+            json!({"services": {"web": {"command": ["a"], "ports": ["80:80"], "environment": {"A": "1"}}}}),
+            json!({"services": {"web": {
+                "command": marker(RESET, Tree::Null),
+                "ports": marker(OVERRIDE, json!(["81:81"])),
+                "environment": marker(OVERRIDE, json!({"B": "2"})),
+                "labels": marker(RESET, Tree::Null)}}}),
+        );
+        strip_markers(&mut m);
+        let web = &m["services"]["web"];
+        assert!(web.get("command").is_none());
+        assert!(
+            web.get("labels").is_none(),
+            "a reset of nothing leaves nothing"
+        );
+        assert_eq!(web["ports"], json!(["81:81"]));
+        assert_eq!(web["environment"], json!({"B": "2"}));
     }
 
     #[test]

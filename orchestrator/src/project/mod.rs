@@ -9,7 +9,9 @@
 
 pub mod diag;
 pub mod env;
+pub mod extends;
 pub mod files;
+pub mod include;
 pub mod interpolate;
 pub mod merge;
 pub mod model;
@@ -52,8 +54,10 @@ pub struct LoadOptions {
     pub env_file: Option<PathBuf>,
     /// `--profile`: profiles to enable, besides those in `COMPOSE_PROFILES`.
     pub profiles: Vec<String>,
-    /// `--strict`: unknown keys are errors, not warnings.
+    /// `--strict`: unknown keys, and keys read but not applied, are errors, not warnings.
     pub strict: bool,
+    /// `config --no-interpolate`: read the files as written, `${...}` and `$$` kept.
+    pub no_interpolate: bool,
     /// The process environment (passed in, so tests control it).
     pub environment: BTreeMap<String, String>,
     /// The directory the command runs in.
@@ -70,6 +74,10 @@ pub struct Loaded {
     /// The merged, interpolated files before normalization, read-only: for readers of keys the
     /// model leaves out (`convert` reads `env_file`, `deploy.update_config`, `x-kubernetes`).
     pub tree: Tree,
+    /// With `--no-interpolate`: the merged document as written (extends and includes
+    /// resolved), which is what `config` prints then; its values may still hold `${...}`, so
+    /// they are not read into the typed project.
+    pub verbatim: Option<Tree>,
 }
 
 /// Why a project could not be loaded.
@@ -161,13 +169,37 @@ fn place(diagnostic: &mut Diagnostic, sources: &[Source]) {
     }
 }
 
+/// Gives a line and column to diagnostics placed in a file but not yet in it (those that
+/// `extends` and `include` report), reading the files that are not among `sources`.
+fn locate_in_other_files(diagnostics: &mut [Diagnostic], sources: &[Source]) {
+    for d in diagnostics.iter_mut() {
+        let (Some(file), None) = (&d.file, d.location) else {
+            continue;
+        };
+        if d.path.0.is_empty() {
+            continue;
+        }
+        d.location = match sources.iter().find(|s| &s.path == file) {
+            Some(s) => yaml::locate(&s.text, s.text_path(&d.path.0)),
+            None => std::fs::read_to_string(file)
+                .ok()
+                .and_then(|text| yaml::locate(&text, &d.path.0)),
+        };
+    }
+}
+
 /// True for a document in the old v1 format: services at the top level.
 fn is_legacy(tree: &Map<String, Tree>) -> bool {
     match tree.get("version") {
         Some(Tree::String(v)) => v.starts_with('1'),
         Some(Tree::Number(n)) => n.as_f64().is_some_and(|v| v < 2.0),
         Some(_) => false,
-        None => !tree.contains_key("services") && tree.keys().any(|k| !k.starts_with("x-")),
+        None => {
+            !["services", "include", "name"]
+                .iter()
+                .any(|k| tree.contains_key(*k))
+                && tree.keys().any(|k| !k.starts_with("x-"))
+        }
     }
 }
 
@@ -228,7 +260,10 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, LoadError> {
         }),
         None => BTreeMap::new(),
     };
-    let environment = env::Environment::new(process, dotenv_vars);
+    let mut environment = env::Environment::new(process, dotenv_vars);
+    if options.no_interpolate {
+        environment = environment.verbatim();
+    }
 
     let mut documents = Vec::new();
     for path in &files {
@@ -239,6 +274,74 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, LoadError> {
         documents.push((path.clone(), text));
     }
     load_documents(documents, &working_dir, environment, diagnostics, options)
+}
+
+/// Parses one document: YAML, the v1 format's wrapping, interpolation. Its problems go to
+/// `diagnostics`, placed in it; `None` when it cannot be read as a compose document.
+fn parse_document(
+    path: &Path,
+    text: &str,
+    environment: &env::Environment,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Source> {
+    let mut file_diags = Vec::new();
+    let tree = match yaml::parse(text) {
+        Ok(Tree::Object(map)) => {
+            let legacy = is_legacy(&map);
+            let map = if legacy { wrap_legacy(map) } else { map };
+            let mut tree = Tree::Object(map);
+            if environment.interpolates() {
+                interpolate::interpolate_tree(&mut tree, &|n| environment.get(n), &mut file_diags);
+            }
+            Some((tree, legacy))
+        }
+        Ok(_) => {
+            file_diags.push(Diagnostic::error(
+                DocPath::root(),
+                "the top level of a compose file must be a mapping",
+            ));
+            None
+        }
+        Err(e) => {
+            let mut d = Diagnostic::error(DocPath::root(), format!("YAML syntax: {}", e.message));
+            d.location = e.location;
+            file_diags.push(d);
+            None
+        }
+    };
+    let source = tree.map(|(tree, legacy)| Source {
+        path: path.to_path_buf(),
+        text: text.to_owned(),
+        tree,
+        legacy,
+    });
+    for mut d in file_diags {
+        d.file = Some(path.to_path_buf());
+        if d.location.is_none() && !d.path.0.is_empty() {
+            if let Some(s) = &source {
+                d.location = yaml::locate(text, s.text_path(&d.path.0));
+            }
+        }
+        diagnostics.push(d);
+    }
+    source
+}
+
+/// Reads and parses a file that another one names (`extends.file`, `include`).
+fn read_source(
+    path: &Path,
+    environment: &env::Environment,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Source> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_document(path, &text, environment, diagnostics),
+        Err(e) => {
+            let mut d = Diagnostic::error(DocPath::root(), format!("cannot read it: {e}"));
+            d.file = Some(path.to_path_buf());
+            diagnostics.push(d);
+            None
+        }
+    }
 }
 
 /// Everything after reading: parse, interpolate, merge, normalize and validate documents that
@@ -253,46 +356,7 @@ pub fn load_documents(
     let files: Vec<PathBuf> = documents.iter().map(|(p, _)| p.clone()).collect();
     let mut sources = Vec::new();
     for (path, text) in &documents {
-        let mut file_diags = Vec::new();
-        let tree = match yaml::parse(text) {
-            Ok(Tree::Object(map)) => {
-                let legacy = is_legacy(&map);
-                let map = if legacy { wrap_legacy(map) } else { map };
-                let mut tree = Tree::Object(map);
-                interpolate::interpolate_tree(&mut tree, &|n| environment.get(n), &mut file_diags);
-                Some((tree, legacy))
-            }
-            Ok(_) => {
-                file_diags.push(Diagnostic::error(
-                    DocPath::root(),
-                    "the top level of a compose file must be a mapping",
-                ));
-                None
-            }
-            Err(e) => {
-                let mut d =
-                    Diagnostic::error(DocPath::root(), format!("YAML syntax: {}", e.message));
-                d.location = e.location;
-                file_diags.push(d);
-                None
-            }
-        };
-        let source = tree.map(|(tree, legacy)| Source {
-            path: path.clone(),
-            text: text.clone(),
-            tree,
-            legacy,
-        });
-        for mut d in file_diags {
-            d.file = Some(path.clone());
-            if d.location.is_none() && !d.path.0.is_empty() {
-                if let Some(s) = &source {
-                    d.location = yaml::locate(text, s.text_path(&d.path.0));
-                }
-            }
-            diagnostics.push(d);
-        }
-        if let Some(s) = source {
+        if let Some(s) = parse_document(path, text, &environment, &mut diagnostics) {
             sources.push(s);
         }
     }
@@ -303,11 +367,20 @@ pub fn load_documents(
     let mut merged = Tree::Object(Map::new());
     for source in &sources {
         let mut tree = source.tree.clone();
+        include::expand(
+            &mut tree,
+            &source.path,
+            working_dir,
+            &environment,
+            &mut Vec::new(),
+            &mut diagnostics,
+        );
         if let Some(Tree::Object(services)) = tree.get_mut("services") {
             services.values_mut().for_each(merge::canonicalize_service);
         }
         merge::merge_documents(&mut merged, tree);
     }
+    merge::strip_markers(&mut merged);
     let legacy = sources.iter().all(|s| s.legacy);
 
     let name = project_name(options, &environment, &merged, working_dir).map_err(|message| {
@@ -350,6 +423,13 @@ pub fn load_documents(
         place(d, &sources);
     }
     diagnostics.extend(found);
+    locate_in_other_files(&mut diagnostics, &sources);
+    let verbatim = (!environment.interpolates()).then(|| {
+        // Typed checks see `${PORT}:80`, not the port it will be: only YAML and the files
+        // themselves can be wrong here.
+        diagnostics.retain(|d| !d.is_error() || d.path.0.is_empty());
+        verbatim_document(merged.clone(), &name)
+    });
     if options.strict {
         for d in &mut diagnostics {
             d.severity = Severity::Error;
@@ -364,7 +444,18 @@ pub fn load_documents(
         warnings: diagnostics,
         start_order,
         tree: merged,
+        verbatim,
     })
+}
+
+/// The merged document as `config --no-interpolate` prints it: the project's name first.
+fn verbatim_document(merged: Tree, name: &str) -> Tree {
+    let mut top = Map::new();
+    top.insert("name".into(), Tree::String(name.to_owned()));
+    if let Tree::Object(m) = merged {
+        top.extend(m.into_iter().filter(|(k, _)| k != "name" && k != "version"));
+    }
+    Tree::Object(top)
 }
 
 fn finish_err(mut diagnostics: Vec<Diagnostic>, strict: bool) -> LoadError {
@@ -427,7 +518,26 @@ fn project_name(
     }
 }
 
-/// The project as a YAML document (what `config` prints).
-pub fn to_yaml(project: &Project) -> Result<String, WriteError> {
-    yaml::to_string(project).map_err(WriteError)
+/// The project as `config` prints it: every `$` of its (interpolated) strings is written `$$`,
+/// so that loading the output again gives the same strings (a command's `echo $$HOME` stays
+/// `echo $$HOME`, not the loader's `$HOME`).
+pub fn printable(project: &Project) -> Result<Tree, WriteError> {
+    let mut tree = serde_json::to_value(project).map_err(|e| WriteError(e.to_string()))?;
+    escape_dollars(&mut tree);
+    Ok(tree)
+}
+
+/// Writes `$` as `$$` in every string value (keys are not interpolated, so they stay).
+fn escape_dollars(tree: &mut Tree) {
+    match tree {
+        Tree::String(s) if s.contains('$') => *s = s.replace('$', "$$"),
+        Tree::Array(items) => items.iter_mut().for_each(escape_dollars),
+        Tree::Object(map) => map.values_mut().for_each(escape_dollars),
+        _ => {}
+    }
+}
+
+/// A value as a YAML document that YAML 1.1 and 1.2 readers read alike.
+pub fn to_yaml(value: &impl serde::Serialize) -> Result<String, WriteError> {
+    yaml::to_string(value).map_err(WriteError)
 }

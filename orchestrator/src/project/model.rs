@@ -34,6 +34,9 @@ pub struct Project {
     /// image cannot be pulled (an engine without registry access).
     #[serde(rename = "x-stand-ins", skip_serializing_if = "BTreeMap::is_empty")]
     pub stand_ins: BTreeMap<String, StandIn>,
+    /// The other top-level `x-` extension fields, kept as written (Compose prints them).
+    #[serde(flatten)]
+    pub extensions: BTreeMap<String, serde_json::Value>,
 }
 
 /// A program inside the project directory, with its arguments, that makes a stand-in image.
@@ -77,6 +80,7 @@ impl Project {
             configs: BTreeMap::new(),
             disabled_services: BTreeMap::new(),
             stand_ins: BTreeMap::new(),
+            extensions: BTreeMap::new(),
         }
     }
 
@@ -159,9 +163,128 @@ pub struct Service {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub extra_hosts: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub secrets: Vec<String>,
+    pub secrets: Vec<ObjectRef>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub configs: Vec<String>,
+    pub configs: Vec<ObjectRef>,
+    /// The log driver and its options (`max-size`, `max-file`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logging: Option<Logging>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub ulimits: BTreeMap<String, Ulimit>,
+    /// Container paths mounted as tmpfs, with `:options` if given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tmpfs: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "opt_bytes")]
+    pub shm_size: Option<i64>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sysctls: BTreeMap<String, String>,
+    /// `host`, `none`, `bridge`, `service:NAME` or `container:NAME`; the service then joins
+    /// no project network.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "opt_bytes")]
+    pub mem_limit: Option<i64>,
+    /// Memory plus swap; -1 for unlimited swap.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "opt_bytes")]
+    pub memswap_limit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "opt_bytes")]
+    pub mem_reservation: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_shares: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpuset: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pids_limit: Option<i64>,
+    #[serde(skip_serializing_if = "is_false")]
+    pub privileged: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub security_opt: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<Device>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_search: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_opt: Vec<String>,
+    /// `host`, `service:NAME` or `container:NAME`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<String>,
+    /// `host`, `shareable`, `private`, `none`, `service:NAME` or `container:NAME`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipc: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub group_add: Vec<String>,
+    /// `os/arch[/variant]` of the image to run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oom_score_adj: Option<i64>,
+    /// Containers outside the project, `NAME[:ALIAS]`, linked by the engine.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub external_links: Vec<String>,
+    /// `develop` (watch rules, for `watch`), read but not applied: printed with its paths
+    /// made absolute, as Compose prints it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub develop: Option<serde_json::Value>,
+}
+
+/// A service's use of a secret or config: which one, and where it appears in the container.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ObjectRef {
+    pub source: String,
+    /// The path in the container; a secret's defaults to `/run/secrets/SOURCE`, a config's to
+    /// `/SOURCE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<u32>,
+}
+
+/// `logging`: a driver and its options.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Logging {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
+}
+
+/// One `ulimits` entry: a single value sets both limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ulimit {
+    pub soft: i64,
+    pub hard: i64,
+}
+
+impl Serialize for Ulimit {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        if self.soft == self.hard {
+            return s.serialize_i64(self.soft);
+        }
+        let mut st = s.serialize_struct("Ulimit", 2)?;
+        st.serialize_field("soft", &self.soft)?;
+        st.serialize_field("hard", &self.hard)?;
+        st.end()
+    }
+}
+
+/// A host device made available in the container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub source: String,
+    pub target: String,
+    /// `r`, `w` and `m` (mknod), `rwm` by default.
+    pub permissions: String,
 }
 
 impl Service {
@@ -190,8 +313,12 @@ fn opt_duration<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::E
     }
 }
 
-fn duration<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format_duration(*d))
+/// Sizes print as Compose v2 prints them: the byte count as a string.
+fn opt_bytes<S: Serializer>(b: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match b {
+        Some(b) => s.serialize_str(&b.to_string()),
+        None => s.serialize_none(),
+    }
 }
 
 fn links_as_strings<S: Serializer>(links: &[Link], s: S) -> Result<S::Ok, S::Error> {
@@ -209,6 +336,10 @@ pub struct Build {
     pub target: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// Keys read but not applied (`platforms`, `dockerfile_inline`, ...), warned about and
+    /// printed as written.
+    #[serde(flatten)]
+    pub unapplied: BTreeMap<String, serde_json::Value>,
 }
 
 /// A legacy link: another service, reachable under an alias.
@@ -238,6 +369,15 @@ pub struct Mount {
     pub target: String,
     #[serde(skip_serializing_if = "is_false")]
     pub read_only: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<BindOptions>,
+}
+
+/// A bind mount's options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BindOptions {
+    /// Create the host folder when it is missing (always so for the short syntax).
+    pub create_host_path: bool,
 }
 
 /// A service's attachment to a network.
@@ -272,13 +412,24 @@ pub struct Dependency {
 pub struct Healthcheck {
     /// `["CMD", ...]`, `["CMD-SHELL", "..."]`, or `["NONE"]` when disabled.
     pub test: Vec<String>,
-    #[serde(serialize_with = "duration")]
-    pub interval: Duration,
-    #[serde(serialize_with = "duration")]
-    pub timeout: Duration,
-    pub retries: u32,
-    #[serde(serialize_with = "duration")]
-    pub start_period: Duration,
+    /// Unset values are the engine's defaults (30s, 30s, 3, 0s), left out as Compose does.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "opt_duration"
+    )]
+    pub interval: Option<Duration>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "opt_duration"
+    )]
+    pub timeout: Option<Duration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "opt_duration"
+    )]
+    pub start_period: Option<Duration>,
     #[serde(
         skip_serializing_if = "Option::is_none",
         serialize_with = "opt_duration"
@@ -291,6 +442,26 @@ impl Healthcheck {
     pub fn is_disabled(&self) -> bool {
         self.test.first().map(String::as_str) == Some("NONE")
     }
+
+    /// Time between checks: as written, or the engine's 30 s.
+    pub fn interval_or_default(&self) -> Duration {
+        self.interval.unwrap_or(Duration::from_secs(30))
+    }
+
+    /// How long one check may take: as written, or the engine's 30 s.
+    pub fn timeout_or_default(&self) -> Duration {
+        self.timeout.unwrap_or(Duration::from_secs(30))
+    }
+
+    /// Failures in a row that make the container unhealthy: as written, or the engine's 3.
+    pub fn retries_or_default(&self) -> u32 {
+        self.retries.unwrap_or(3)
+    }
+
+    /// Grace before failures count: as written, or none.
+    pub fn start_period_or_default(&self) -> Duration {
+        self.start_period.unwrap_or_default()
+    }
 }
 
 /// `deploy`: replicas and resources.
@@ -298,8 +469,31 @@ impl Healthcheck {
 pub struct Deploy {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
+    /// Applied when the service has no `restart`, as Compose does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Option<DeployRestartPolicy>,
     #[serde(skip_serializing_if = "Resources::is_empty")]
     pub resources: Resources,
+}
+
+/// `deploy.restart_policy`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DeployRestartPolicy {
+    /// `none`, `on-failure` or `any`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "opt_duration"
+    )]
+    pub delay: Option<Duration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u64>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "opt_duration"
+    )]
+    pub window: Option<Duration>,
 }
 
 /// Resource limits and reservations.
@@ -343,8 +537,34 @@ pub struct Network {
     pub internal: bool,
     #[serde(skip_serializing_if = "is_false")]
     pub attachable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipam: Option<Ipam>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+}
+
+/// A network's address management: its driver and address pools.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Ipam {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<IpamPool>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
+}
+
+/// One address pool of a network.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct IpamPool {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_range: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub aux_addresses: BTreeMap<String, String>,
 }
 
 /// A named volume the project creates (or an existing one it uses).

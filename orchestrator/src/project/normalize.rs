@@ -30,45 +30,18 @@ const UNSUPPORTED_SERVICE_KEYS: &[&str] = &[
     "cpu_quota",
     "cpu_rt_period",
     "cpu_rt_runtime",
-    "cpu_shares",
-    "cpus",
-    "cpuset",
     "credential_spec",
-    "develop",
     "device_cgroup_rules",
-    "devices",
-    "dns",
-    "dns_opt",
-    "dns_search",
     "domainname",
-    "external_links",
     "gpus",
-    "group_add",
-    "ipc",
     "isolation",
     "label_file",
-    "logging",
     "mac_address",
-    "mem_limit",
-    "mem_reservation",
     "mem_swappiness",
-    "memswap_limit",
-    "network_mode",
     "oom_kill_disable",
-    "oom_score_adj",
-    "pid",
-    "pids_limit",
-    "platform",
     "post_start",
     "pre_stop",
-    "privileged",
-    "runtime",
-    "security_opt",
-    "shm_size",
     "storage_opt",
-    "sysctls",
-    "tmpfs",
-    "ulimits",
     "userns_mode",
     "uts",
     "volume_driver",
@@ -154,6 +127,29 @@ impl Ctx<'_> {
                 None
             }
         }
+    }
+
+    fn int(&mut self, v: &Tree, path: &DocPath) -> Option<i64> {
+        match v {
+            Tree::Number(n) if n.as_i64().is_some() => n.as_i64(),
+            Tree::String(s) if s.parse::<i64>().is_ok() => s.parse().ok(),
+            other => {
+                self.expected(path, "a whole number", other);
+                None
+            }
+        }
+    }
+
+    /// A size in bytes: a number, or text such as `512m` (`-1` for unlimited).
+    fn bytes(&mut self, v: &Tree, path: &DocPath) -> Option<i64> {
+        let text = self.scalar(v, path)?;
+        if text.trim() == "-1" {
+            return Some(-1);
+        }
+        parse_bytes(&text)
+            .map(|b| b as i64)
+            .map_err(|e| self.error(path, e))
+            .ok()
     }
 
     fn duration(&mut self, v: &Tree, path: &DocPath) -> Option<Duration> {
@@ -299,6 +295,15 @@ fn stand_in(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<StandIn> {
     })
 }
 
+/// A path inside a container, cleaned as Compose cleans it (`/media/` is `/media`), so the same
+/// mount written two ways is one mount.
+pub fn container_path(path: &str) -> String {
+    if path.is_empty() {
+        return String::new();
+    }
+    clean(Path::new(path)).display().to_string()
+}
+
 /// Reads the whole merged document into a project.
 pub fn project(ctx: &mut Ctx, tree: &Tree, active_profiles: &[String]) -> Project {
     let root = DocPath::root();
@@ -343,13 +348,27 @@ pub fn project(ctx: &mut Ctx, tree: &Tree, active_profiles: &[String]) -> Projec
                     }
                 }
             }
-            k if k.starts_with("x-") => {}
-            "include" => ctx.warn(&path, "include is not supported yet; ignored"),
+            k if k.starts_with("x-") => {
+                project.extensions.insert(k.to_owned(), value.clone());
+            }
             other => ctx.warn(&path, format!("unknown top-level key {other:?}; ignored")),
         }
     }
+    let names: std::collections::BTreeSet<String> = project
+        .services
+        .keys()
+        .chain(project.disabled_services.keys())
+        .cloned()
+        .collect();
+    for s in project.services.values_mut() {
+        implicit_dependencies(s, &|n| names.contains(n));
+    }
+    drop_unused(&mut project);
     if project.services.is_empty() && project.disabled_services.is_empty() {
-        ctx.error(&root.key("services"), "the project defines no services");
+        ctx.warn(
+            &root.key("services"),
+            "the project defines no services: there is nothing to run",
+        );
     }
     // Every project has a default network, as in Compose.
     let uses_default = project
@@ -382,6 +401,29 @@ pub fn project(ctx: &mut Ctx, tree: &Tree, active_profiles: &[String]) -> Projec
         }
     }
     project
+}
+
+/// Leaves out the networks, volumes, secrets and configs no enabled service uses, as Compose
+/// does: `config` does not print them and `up` does not create them.
+fn drop_unused(project: &mut Project) {
+    let services = project.services.values();
+    let mut networks = std::collections::BTreeSet::new();
+    let mut volumes = std::collections::BTreeSet::new();
+    let mut objects = std::collections::BTreeSet::new();
+    for s in services {
+        networks.extend(s.networks.keys().cloned());
+        volumes.extend(
+            s.volumes
+                .iter()
+                .filter(|m| m.kind == MountKind::Volume)
+                .filter_map(|m| m.source.clone()),
+        );
+        objects.extend(s.secrets.iter().chain(&s.configs).map(|r| r.source.clone()));
+    }
+    project.networks.retain(|k, _| networks.contains(k));
+    project.volumes.retain(|k, _| volumes.contains(k));
+    project.secrets.retain(|k, _| objects.contains(k));
+    project.configs.retain(|k, _| objects.contains(k));
 }
 
 fn valid_service_name(name: &str) -> bool {
@@ -483,7 +525,7 @@ fn entries<'t>(
 
 fn network(ctx: &mut Ctx, key: &str, body: &Tree, path: &DocPath) -> Option<Network> {
     let mut common = Common::default();
-    let (mut internal, mut attachable) = (false, false);
+    let (mut internal, mut attachable, mut ipam_config) = (false, false, None);
     for (k, v) in entries(ctx, body, path)? {
         let p = path.key(k);
         if common.read(ctx, k, v, &p) {
@@ -492,7 +534,8 @@ fn network(ctx: &mut Ctx, key: &str, body: &Tree, path: &DocPath) -> Option<Netw
         match k.as_str() {
             "internal" => internal = ctx.bool(v, &p).unwrap_or(false),
             "attachable" => attachable = ctx.bool(v, &p).unwrap_or(false),
-            "ipam" | "enable_ipv4" | "enable_ipv6" => {
+            "ipam" => ipam_config = ipam(ctx, v, &p),
+            "enable_ipv4" | "enable_ipv6" => {
                 ctx.warn(&p, format!("{k} is not supported yet; ignored"))
             }
             other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
@@ -505,8 +548,47 @@ fn network(ctx: &mut Ctx, key: &str, body: &Tree, path: &DocPath) -> Option<Netw
         external: common.external,
         internal,
         attachable,
+        ipam: ipam_config,
         labels: common.labels,
     })
+}
+
+fn ipam(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Ipam> {
+    let m = ctx.object(v, path)?;
+    let mut ipam = Ipam::default();
+    for (k, val) in m {
+        let p = path.key(k);
+        match k.as_str() {
+            "driver" => ipam.driver = ctx.string(val, &p),
+            "options" => ipam.options = ctx.labels(val, &p),
+            "config" => {
+                let Tree::Array(pools) = val else {
+                    ctx.expected(&p, "a list of address pools", val);
+                    continue;
+                };
+                for (i, pool) in pools.iter().enumerate() {
+                    let pp = p.index(i);
+                    let Some(pool) = ctx.object(pool, &pp) else {
+                        continue;
+                    };
+                    let mut out = IpamPool::default();
+                    for (pk, pv) in pool {
+                        let kp = pp.key(pk);
+                        match pk.as_str() {
+                            "subnet" => out.subnet = ctx.string(pv, &kp),
+                            "ip_range" => out.ip_range = ctx.string(pv, &kp),
+                            "gateway" => out.gateway = ctx.string(pv, &kp),
+                            "aux_addresses" => out.aux_addresses = ctx.labels(pv, &kp),
+                            other => ctx.warn(&kp, format!("unknown key {other:?}; ignored")),
+                        }
+                    }
+                    ipam.config.push(out);
+                }
+            }
+            other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
+        }
+    }
+    Some(ipam)
 }
 
 fn volume(ctx: &mut Ctx, key: &str, body: &Tree, path: &DocPath) -> Option<Volume> {
@@ -515,6 +597,16 @@ fn volume(ctx: &mut Ctx, key: &str, body: &Tree, path: &DocPath) -> Option<Volum
         let p = path.key(k);
         if !common.read(ctx, k, v, &p) {
             ctx.warn(&p, format!("unknown key {k:?}; ignored"));
+        }
+    }
+    // A local volume bound to a host folder names it relative to the project, as in Compose.
+    let binds = common
+        .driver_opts
+        .get("o")
+        .is_some_and(|o| o.split(',').any(|o| o == "bind"));
+    if binds && common.driver.as_deref().is_none_or(|d| d == "local") {
+        if let Some(device) = common.driver_opts.get_mut("device") {
+            *device = ctx.absolute(device).display().to_string();
         }
     }
     Some(Volume {
@@ -648,8 +740,41 @@ pub fn service(ctx: &mut Ctx, body: &Tree, path: &DocPath) -> Service {
             "cap_add" => s.cap_add = ctx.strings(v, &p, false),
             "cap_drop" => s.cap_drop = ctx.strings(v, &p, false),
             "extra_hosts" => s.extra_hosts = extra_hosts(ctx, v, &p),
-            "secrets" => s.secrets = object_refs(ctx, v, &p),
-            "configs" => s.configs = object_refs(ctx, v, &p),
+            "secrets" => s.secrets = object_refs(ctx, v, &p, Some("/run/secrets")),
+            "configs" => s.configs = object_refs(ctx, v, &p, None),
+            "logging" => s.logging = logging(ctx, v, &p),
+            "ulimits" => s.ulimits = ulimits(ctx, v, &p),
+            "tmpfs" => s.tmpfs = ctx.strings(v, &p, true),
+            "shm_size" => s.shm_size = ctx.bytes(v, &p),
+            "sysctls" => s.sysctls = ctx.labels(v, &p),
+            "network_mode" => s.network_mode = ctx.string(v, &p),
+            "mem_limit" => s.mem_limit = ctx.bytes(v, &p),
+            "memswap_limit" => s.memswap_limit = ctx.bytes(v, &p),
+            "mem_reservation" => s.mem_reservation = ctx.bytes(v, &p),
+            "cpus" => s.cpus = cpus(ctx, v, &p),
+            "cpu_shares" => s.cpu_shares = ctx.uint(v, &p).map(|n| n as i64),
+            "cpuset" => s.cpuset = ctx.scalar(v, &p),
+            "pids_limit" => s.pids_limit = ctx.int(v, &p),
+            "privileged" => s.privileged = ctx.bool(v, &p).unwrap_or(false),
+            "security_opt" => s.security_opt = ctx.strings(v, &p, false),
+            "devices" => s.devices = devices(ctx, v, &p),
+            "dns" => s.dns = ctx.strings(v, &p, true),
+            "dns_search" => s.dns_search = ctx.strings(v, &p, true),
+            "dns_opt" => s.dns_opt = ctx.strings(v, &p, false),
+            "pid" => s.pid = ctx.string(v, &p),
+            "ipc" => s.ipc = ctx.string(v, &p),
+            "group_add" => s.group_add = ctx.strings(v, &p, false),
+            "platform" => s.platform = ctx.string(v, &p),
+            "runtime" => s.runtime = ctx.string(v, &p),
+            "oom_score_adj" => s.oom_score_adj = ctx.int(v, &p),
+            "external_links" => s.external_links = ctx.strings(v, &p, false),
+            "develop" => {
+                ctx.warn(
+                    &p,
+                    "develop (watch) is not supported by this orchestrator; ignored",
+                );
+                s.develop = Some(develop(ctx, v));
+            }
             x if x.starts_with("x-") => {}
             x if UNSUPPORTED_SERVICE_KEYS.contains(&x) => ctx.warn(
                 &p,
@@ -688,11 +813,163 @@ pub fn service(ctx: &mut Ctx, body: &Tree, path: &DocPath) -> Service {
             Err(e) => ctx.error(&p, e),
         }
     }
-    if s.networks.is_empty() {
+    if s.network_mode.is_some() && !s.networks.is_empty() {
+        ctx.error(
+            &path.key("network_mode"),
+            "network_mode and networks exclude each other: a container shares a network namespace or joins networks",
+        );
+    }
+    if s.networks.is_empty() && s.network_mode.is_none() {
         s.networks
             .insert("default".into(), ServiceNetwork::default());
     }
     s
+}
+
+/// A service whose network, IPC or PID namespace, or volumes, come from another service's
+/// container starts after it, as Compose adds it to `depends_on`. A name that is no service is
+/// left for validation to report where it is written.
+fn implicit_dependencies(s: &mut Service, known: &dyn Fn(&str) -> bool) {
+    // A shared namespace dies with its container: the service restarts with it. Volumes do not.
+    let from_modes = [&s.network_mode, &s.ipc, &s.pid]
+        .into_iter()
+        .flatten()
+        .filter_map(|mode| mode.strip_prefix("service:"))
+        .map(|n| (n.to_owned(), true));
+    let from_volumes = s
+        .volumes_from
+        .iter()
+        .filter(|v| !v.starts_with("container:"))
+        .map(|v| (v.split(':').next().unwrap_or_default().to_owned(), false));
+    let found: Vec<(String, bool)> = from_modes
+        .chain(from_volumes)
+        .filter(|(n, _)| known(n))
+        .collect();
+    for (name, restart) in found {
+        s.depends_on.entry(name).or_insert(Dependency {
+            condition: Condition::ServiceStarted,
+            restart,
+            required: true,
+        });
+    }
+}
+
+/// `develop` as written, each watch rule's `path` made absolute.
+fn develop(ctx: &Ctx, v: &Tree) -> Tree {
+    let mut develop = v.clone();
+    if let Some(Tree::Array(rules)) = develop.get_mut("watch") {
+        for rule in rules {
+            if let Some(Tree::String(path)) = rule.get_mut("path") {
+                *path = ctx.absolute(path).display().to_string();
+            }
+        }
+    }
+    develop
+}
+
+fn logging(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Logging> {
+    let m = ctx.object(v, path)?;
+    let mut l = Logging::default();
+    for (k, val) in m {
+        let p = path.key(k);
+        match k.as_str() {
+            "driver" => l.driver = ctx.string(val, &p),
+            "options" => l.options = ctx.labels(val, &p),
+            other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
+        }
+    }
+    Some(l)
+}
+
+fn ulimits(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> BTreeMap<String, Ulimit> {
+    let mut out = BTreeMap::new();
+    let Some(m) = ctx.object(v, path) else {
+        return out;
+    };
+    for (name, val) in m {
+        let p = path.key(name);
+        let limit = match val {
+            Tree::Object(pair) => {
+                let soft = pair.get("soft").and_then(|s| ctx.int(s, &p.key("soft")));
+                let hard = pair.get("hard").and_then(|h| ctx.int(h, &p.key("hard")));
+                match (soft, hard) {
+                    (Some(soft), Some(hard)) => Some(Ulimit { soft, hard }),
+                    _ => {
+                        ctx.error(&p, "a ulimit needs soft and hard (or one number)");
+                        None
+                    }
+                }
+            }
+            single => ctx.int(single, &p).map(|n| Ulimit { soft: n, hard: n }),
+        };
+        if let Some(limit) = limit {
+            out.insert(name.clone(), limit);
+        }
+    }
+    out
+}
+
+fn cpus(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<f64> {
+    let cpus = match v {
+        Tree::Number(n) => n.as_f64(),
+        Tree::String(s) => s.parse().ok(),
+        _ => None,
+    };
+    if cpus.is_none_or(|c| c < 0.0) {
+        ctx.error(path, "cpus must be a number of CPUs, e.g. 0.5");
+        return None;
+    }
+    cpus
+}
+
+/// `devices`: `HOST[:CONTAINER[:PERMISSIONS]]` strings or `{source, target, permissions}`.
+fn devices(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Vec<Device> {
+    let Tree::Array(items) = v else {
+        ctx.expected(path, "a list of devices", v);
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let p = path.index(i);
+        let device = match item {
+            Tree::String(spec) => {
+                let parts: Vec<&str> = spec.split(':').collect();
+                match parts.as_slice() {
+                    [source] => Some((*source, *source, "rwm")),
+                    [source, target] => Some((*source, *target, "rwm")),
+                    [source, target, perms] => Some((*source, *target, *perms)),
+                    _ => None,
+                }
+                .map(|(s, t, perms)| Device {
+                    source: s.to_owned(),
+                    target: t.to_owned(),
+                    permissions: perms.to_owned(),
+                })
+            }
+            Tree::Object(m) => m.get("source").and_then(Tree::as_str).map(|source| Device {
+                source: source.to_owned(),
+                target: m
+                    .get("target")
+                    .and_then(Tree::as_str)
+                    .unwrap_or(source)
+                    .to_owned(),
+                permissions: m
+                    .get("permissions")
+                    .and_then(Tree::as_str)
+                    .unwrap_or("rwm")
+                    .to_owned(),
+            }),
+            _ => None,
+        };
+        match device {
+            Some(d) if d.permissions.chars().all(|c| "rwm".contains(c)) => out.push(d),
+            _ => ctx.error(
+                &p,
+                "expected HOST[:CONTAINER[:PERMISSIONS]], permissions of r, w, m",
+            ),
+        }
+    }
+    out
 }
 
 fn check_image(ctx: &mut Ctx, image: &str, path: &DocPath) {
@@ -752,10 +1029,13 @@ fn build(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Build> {
                     | "ulimits"
                     | "entitlements"
                     | "provenance"
-                    | "sbom" => ctx.warn(
-                        &p,
-                        format!("build.{k} is not supported by this orchestrator yet; ignored"),
-                    ),
+                    | "sbom" => {
+                        ctx.warn(
+                            &p,
+                            format!("build.{k} is not supported by this orchestrator yet; ignored"),
+                        );
+                        b.unapplied.insert(k.clone(), val.clone());
+                    }
                     other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
                 }
             }
@@ -765,10 +1045,7 @@ fn build(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Build> {
             return None;
         }
     }
-    let remote = ["http://", "https://", "git://", "git@", "github.com/"]
-        .iter()
-        .any(|prefix| context.starts_with(prefix));
-    b.context = if remote {
+    b.context = if super::extends::is_remote(&context) {
         PathBuf::from(&context)
     } else {
         let dir = ctx.absolute(&context);
@@ -897,21 +1174,27 @@ fn short_mount(ctx: &mut Ctx, spec: &str) -> Result<Mount, String> {
         None => Mount {
             kind: MountKind::Volume,
             source: None,
-            target: target.to_owned(),
+            target: container_path(target),
             read_only,
+            bind: None,
         },
         Some("") => return Err(format!("bad volume spec {spec:?}: empty source")),
         Some(s) if is_host_path(s) => Mount {
             kind: MountKind::Bind,
             source: Some(ctx.absolute(s).display().to_string()),
-            target: target.to_owned(),
+            target: container_path(target),
             read_only,
+            // The short syntax creates a missing host folder, as `docker run -v` does.
+            bind: Some(BindOptions {
+                create_host_path: true,
+            }),
         },
         Some(s) => Mount {
             kind: MountKind::Volume,
             source: Some(s.to_owned()),
-            target: target.to_owned(),
+            target: container_path(target),
             read_only,
+            bind: None,
         },
     })
 }
@@ -931,8 +1214,8 @@ fn long_mount(ctx: &mut Ctx, m: &Map<String, Tree>) -> Result<Mount, String> {
     let target = m
         .get("target")
         .and_then(Tree::as_str)
-        .ok_or("a long-syntax volume needs a target")?
-        .to_owned();
+        .map(container_path)
+        .ok_or("a long-syntax volume needs a target")?;
     let source = m.get("source").and_then(Tree::as_str).map(str::to_owned);
     let source = match (kind, source) {
         (MountKind::Bind, None) => return Err("a bind mount needs a source".into()),
@@ -941,11 +1224,18 @@ fn long_mount(ctx: &mut Ctx, m: &Map<String, Tree>) -> Result<Mount, String> {
         (MountKind::Volume, s) => s.filter(|s| !s.is_empty()),
     };
     let read_only = matches!(m.get("read_only"), Some(Tree::Bool(true)));
+    let bind = match m.get("bind") {
+        Some(Tree::Object(options)) => Some(BindOptions {
+            create_host_path: matches!(options.get("create_host_path"), Some(Tree::Bool(true))),
+        }),
+        _ => None,
+    };
     Ok(Mount {
         kind,
         source,
         target,
         read_only,
+        bind,
     })
 }
 
@@ -1037,10 +1327,10 @@ fn healthcheck(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Healthcheck> {
     let m = ctx.object(v, path)?;
     let mut h = Healthcheck {
         test: Vec::new(),
-        interval: Duration::from_secs(30),
-        timeout: Duration::from_secs(30),
-        retries: 3,
-        start_period: Duration::ZERO,
+        interval: None,
+        timeout: None,
+        retries: None,
+        start_period: None,
         start_interval: None,
     };
     let mut disable = false;
@@ -1066,11 +1356,11 @@ fn healthcheck(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Healthcheck> {
                     }
                 }
             }
-            "interval" => h.interval = ctx.duration(val, &p).unwrap_or(h.interval),
-            "timeout" => h.timeout = ctx.duration(val, &p).unwrap_or(h.timeout),
-            "start_period" => h.start_period = ctx.duration(val, &p).unwrap_or(h.start_period),
+            "interval" => h.interval = ctx.duration(val, &p),
+            "timeout" => h.timeout = ctx.duration(val, &p),
+            "start_period" => h.start_period = ctx.duration(val, &p),
             "start_interval" => h.start_interval = ctx.duration(val, &p),
-            "retries" => h.retries = ctx.uint(val, &p).unwrap_or(3) as u32,
+            "retries" => h.retries = ctx.uint(val, &p).map(|n| n as u32),
             "disable" => disable = ctx.bool(val, &p).unwrap_or(false),
             other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
         }
@@ -1085,7 +1375,9 @@ fn healthcheck(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Healthcheck> {
 
 fn restart(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<String> {
     let policy = match v {
+        // `restart: ""` reads as `no`, as in Compose.
         Tree::Bool(false) => "no".to_owned(),
+        Tree::String(s) if s.is_empty() => "no".to_owned(),
         other => ctx.string(other, path)?,
     };
     let valid = match policy.split_once(':') {
@@ -1142,8 +1434,9 @@ fn deploy(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Deploy> {
                     }
                 }
             }
-            "mode" | "placement" | "restart_policy" | "update_config" | "rollback_config"
-            | "labels" | "endpoint_mode" => ctx.warn(
+            "restart_policy" => d.restart_policy = deploy_restart_policy(ctx, val, &p),
+            "mode" | "placement" | "update_config" | "rollback_config" | "labels"
+            | "endpoint_mode" => ctx.warn(
                 &p,
                 format!("deploy.{k} applies to Swarm mode only; ignored on a single engine"),
             ),
@@ -1151,6 +1444,27 @@ fn deploy(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Deploy> {
         }
     }
     Some(d)
+}
+
+fn deploy_restart_policy(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<DeployRestartPolicy> {
+    let m = ctx.object(v, path)?;
+    let mut r = DeployRestartPolicy::default();
+    for (k, val) in m {
+        let p = path.key(k);
+        match k.as_str() {
+            "condition" => {
+                r.condition = ctx.string(val, &p);
+                if !matches!(r.condition.as_deref(), Some("none" | "on-failure" | "any")) {
+                    ctx.error(&p, "condition must be none, on-failure or any");
+                }
+            }
+            "delay" => r.delay = ctx.duration(val, &p),
+            "max_attempts" => r.max_attempts = ctx.uint(val, &p),
+            "window" => r.window = ctx.duration(val, &p),
+            other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
+        }
+    }
+    Some(r)
 }
 
 fn resource_set(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<ResourceSet> {
@@ -1225,28 +1539,62 @@ fn extra_hosts(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Vec<String> {
         .collect()
 }
 
-fn object_refs(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Vec<String> {
+/// A service's `secrets` or `configs`: names, or `{source, target, uid, gid, mode}`. A
+/// secret's relative target (or none) is under `secret_dir`, as Compose writes it.
+fn object_refs(
+    ctx: &mut Ctx,
+    v: &Tree,
+    path: &DocPath,
+    secret_dir: Option<&str>,
+) -> Vec<ObjectRef> {
     let Tree::Array(items) = v else {
         ctx.expected(path, "a list", v);
         return Vec::new();
     };
-    items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, item)| match item {
-            Tree::String(s) => Some(s.clone()),
-            Tree::Object(m) => m
-                .get("source")
-                .and_then(Tree::as_str)
-                .map(str::to_owned)
-                .or_else(|| {
-                    ctx.error(&path.index(i), "needs a source");
-                    None
-                }),
-            other => {
-                ctx.expected(&path.index(i), "a name or a mapping", other);
-                None
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let p = path.index(i);
+        let mut r = match item {
+            Tree::String(s) => ObjectRef {
+                source: s.clone(),
+                ..ObjectRef::default()
+            },
+            Tree::Object(m) => {
+                let Some(source) = m.get("source").and_then(Tree::as_str) else {
+                    ctx.error(&p, "needs a source");
+                    continue;
+                };
+                let mut r = ObjectRef {
+                    source: source.to_owned(),
+                    ..ObjectRef::default()
+                };
+                for (k, val) in m {
+                    let kp = p.key(k);
+                    match k.as_str() {
+                        "source" => {}
+                        "target" => r.target = ctx.string(val, &kp),
+                        "uid" => r.uid = ctx.scalar(val, &kp),
+                        "gid" => r.gid = ctx.scalar(val, &kp),
+                        "mode" => r.mode = ctx.uint(val, &kp).map(|n| n as u32),
+                        other => ctx.warn(&kp, format!("unknown key {other:?}; ignored")),
+                    }
+                }
+                r
             }
-        })
-        .collect()
+            other => {
+                ctx.expected(&p, "a name or a mapping", other);
+                continue;
+            }
+        };
+        if let Some(dir) = secret_dir {
+            let target = r.target.take().unwrap_or_else(|| r.source.clone());
+            r.target = Some(if target.starts_with('/') {
+                target
+            } else {
+                format!("{dir}/{target}")
+            });
+        }
+        out.push(r);
+    }
+    out
 }

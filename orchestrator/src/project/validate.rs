@@ -66,6 +66,21 @@ pub fn validate(project: &Project, legacy: bool) -> Vec<Diagnostic> {
                 ));
             }
         }
+        for (key, mode) in [
+            ("network_mode", &s.network_mode),
+            ("ipc", &s.ipc),
+            ("pid", &s.pid),
+        ] {
+            let Some(target) = mode.as_deref().and_then(|m| m.strip_prefix("service:")) else {
+                continue;
+            };
+            if !all.contains_key(target) {
+                out.push(Diagnostic::error(
+                    path.key(key),
+                    format!("shares the namespace of undefined service {target:?}"),
+                ));
+            }
+        }
         for net in s.networks.keys() {
             if !project.networks.contains_key(net) {
                 out.push(Diagnostic::error(
@@ -90,7 +105,7 @@ pub fn validate(project: &Project, legacy: bool) -> Vec<Diagnostic> {
             ("secret", &s.secrets, &project.secrets),
             ("config", &s.configs, &project.configs),
         ] {
-            for (i, r) in refs.iter().enumerate() {
+            for (i, r) in refs.iter().map(|r| &r.source).enumerate() {
                 if !defined.contains_key(r) {
                     out.push(Diagnostic::error(
                         path.key(&format!("{kind}s")).index(i),

@@ -68,7 +68,15 @@ fn to_tree(value: serde_yaml::Value) -> Tree {
                 .map(|(k, v)| (key_string(k), to_tree(v)))
                 .collect(),
         ),
-        Y::Tagged(tagged) => to_tree(tagged.value),
+        Y::Tagged(tagged) => {
+            let tag = tagged.tag.to_string();
+            let value = to_tree(tagged.value);
+            match tag.trim_start_matches('!') {
+                "reset" => super::merge::marker(super::merge::RESET, Tree::Null),
+                "override" => super::merge::marker(super::merge::OVERRIDE, value),
+                _ => value,
+            }
+        }
     }
 }
 
