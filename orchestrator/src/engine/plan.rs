@@ -448,9 +448,10 @@ pub fn up(input: &UpInput) -> Plan {
             continue;
         }
 
-        // Creating a container waits only for its networks and volumes (it runs nothing);
-        // starting it waits for its dependencies' readiness, or their condition, waited for
-        // once per dependency. So every service's containers are created at once.
+        // New work waits for the service's networks and volumes, and for its dependencies'
+        // readiness (or their condition, waited for once per dependency). Creation waits for
+        // them too, not only the start: a dependency that fails leaves no container behind
+        // that could never have started.
         let infra: Vec<usize> = service
             .networks
             .keys()
@@ -538,10 +539,7 @@ pub fn up(input: &UpInput) -> Plan {
                         }
                     }
                     let mut after = infra.clone();
-                    if !service.volumes_from.is_empty() {
-                        // It mounts another service's container, which must exist by then.
-                        after.extend(gate.iter().copied());
-                    }
+                    after.extend(gate.iter().copied());
                     let mut anonymous_volumes = BTreeMap::new();
                     for path in &paths {
                         let volume = anonymous_volume_name(&project.name, name, number, path);
@@ -571,9 +569,7 @@ pub fn up(input: &UpInput) -> Plan {
                     match replace {
                         None => {
                             let created = plan.push(Op::CreateContainer(new), after);
-                            let mut start_after = gate.clone();
-                            start_after.push(created);
-                            plan.push(Op::Start { name: canonical }, start_after)
+                            plan.push(Op::Start { name: canonical }, [created])
                         }
                         Some(old) => {
                             recreated.insert(name);
@@ -586,14 +582,12 @@ pub fn up(input: &UpInput) -> Plan {
                                 },
                                 after,
                             );
-                            let mut stop_after = gate.clone();
-                            stop_after.push(created);
                             let stopped = plan.push(
                                 Op::Stop {
                                     name: old.name.clone(),
                                     timeout,
                                 },
-                                stop_after,
+                                [created],
                             );
                             let removed = plan.push(
                                 Op::Remove {
@@ -954,7 +948,7 @@ volumes:
     }
 
     #[test]
-    fn a_fresh_project_is_created_at_once_and_started_in_dependency_order() {
+    fn a_fresh_project_is_created_and_started_in_dependency_order() {
         let world = World::new(STACK);
         let plan = up(&UpInput {
             project: world.project(),
@@ -971,14 +965,14 @@ volumes:
             3. create container p-db-1  (after 1, 2)
             4. start p-db-1  (after 3)
             5. wait for db (healthy)  (after 4)
-            6. create container p-app-1  (after 1)
-            7. start p-app-1  (after 5, 6)
-            8. create container p-web-1  (after 1)
-            9. start p-web-1  (after 7, 8)
+            6. create container p-app-1  (after 1, 5)
+            7. start p-app-1  (after 6)
+            8. create container p-web-1  (after 1, 7)
+            9. start p-web-1  (after 8)
             ",
         );
-        // Every container is created in the same level, once the network and volume exist.
-        assert_eq!(plan.levels()[1], vec![2, 5, 7]);
+        // The network and the volume are made at once.
+        assert_eq!(plan.levels()[0], vec![0, 1]);
     }
 
     #[test]
@@ -1011,8 +1005,8 @@ volumes:
             "
             1. keep p-db-1
             2. wait for db (healthy)  (after 1)
-            3. create container app101234567_p-app-1 to replace p-app-1
-            4. stop p-app-1 (10s)  (after 2, 3)
+            3. create container app101234567_p-app-1 to replace p-app-1  (after 2)
+            4. stop p-app-1 (10s)  (after 3)
             5. remove p-app-1  (after 4)
             6. rename app101234567_p-app-1 to p-app-1  (after 5)
             7. start p-app-1  (after 6)
@@ -1054,10 +1048,10 @@ volumes:
             1. keep p-db-1
             2. keep p-app-1
             3. keep p-web-1
-            4. create container p-web-2
-            5. start p-web-2  (after 2, 4)
-            6. create container p-web-3
-            7. start p-web-3  (after 2, 6)
+            4. create container p-web-2  (after 2)
+            5. start p-web-2  (after 4)
+            6. create container p-web-3  (after 2)
+            7. start p-web-3  (after 6)
             ",
         );
         let mut world = world;
