@@ -6,4 +6,8 @@ mod api;
 mod board;
 mod health;
 mod helpers;
+mod http;
+mod limits;
+mod logs;
+mod metrics;
 mod startup;
