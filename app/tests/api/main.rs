@@ -10,4 +10,5 @@ mod http;
 mod limits;
 mod logs;
 mod metrics;
+mod queries;
 mod startup;
