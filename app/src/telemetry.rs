@@ -59,7 +59,12 @@ pub async fn observe(
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
     let request_id = request_id(&req);
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let span = tracing::info_span!("request", method, route, request_id);
+    let span = tracing::info_span!(
+        "request",
+        method = %method,
+        route = %route,
+        request_id = %request_id
+    );
 
     let result = next.call(req).instrument(span.clone()).await;
 
