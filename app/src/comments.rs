@@ -5,7 +5,7 @@
 
 use std::{collections::BTreeMap, fmt, str::FromStr};
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, TimeZone, Timelike, Utc};
 use diesel::{pg::PgConnection, prelude::*};
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +33,17 @@ pub struct Comment {
 impl Comment {
     /// The date as people read it, always in UTC: `2026-11-26 14:05 UTC`.
     pub fn date_display(&self) -> String {
-        self.created_at.format("%Y-%m-%d %H:%M UTC").to_string()
+        // By its fields, not `format("%Y-...")`: parsing the strftime string for every
+        // comment of every page was 7% of a page view's time (docs/profile.md).
+        let t = &self.created_at;
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute()
+        )
     }
 
     /// The date for `<time datetime>`.
@@ -286,6 +296,19 @@ mod tests {
             .contains("256 characters, at most 255"));
         assert!(errors.get("text").unwrap().contains("at most 10000"));
         assert_eq!(errors.get("author"), None);
+    }
+
+    #[test]
+    fn dates_read_in_utc_to_the_minute() {
+        let comment = Comment {
+            id: 1,
+            title: "t".into(),
+            author: "a".into(),
+            body: "b".into(),
+            created_at: Utc.with_ymd_and_hms(2026, 3, 7, 9, 5, 59).unwrap(),
+        };
+        assert_eq!(comment.date_display(), "2026-03-07 09:05 UTC");
+        assert_eq!(comment.date_iso(), "2026-03-07T09:05:59Z");
     }
 
     #[test]
