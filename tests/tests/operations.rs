@@ -110,10 +110,14 @@ fn http_metrics_logs_keep_alive_and_limits_through_nginx() {
         (line["status"].as_u64(), line["span"]["route"].as_str()),
         (Some(200), Some("/"))
     );
-    assert!(
-        docker(&["logs", &stack.container("nginx", 1)])
-            .contains(&format!("request_id={request_id}")),
-        "nginx's access log names the same id"
+    // nginx buffers its access log for up to a second.
+    stack.eventually(
+        "nginx's access log names the same request id",
+        Duration::from_secs(10),
+        || {
+            docker(&["logs", &stack.container("nginx", 1)])
+                .contains(&format!("request_id={request_id}"))
+        },
     );
 
     // Posting: a burst beyond the limit is refused with Retry-After; reading never is.
