@@ -38,8 +38,8 @@ RUN set -eux; \
     useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin board
 COPY --from=builder /usr/local/bin/app /usr/local/bin/app
 USER board
-ENV LISTEN_ADDR=0.0.0.0:8000 STATIC_DIR=""
-EXPOSE 8000
+ENV LISTEN_ADDR=0.0.0.0:8000 METRICS_ADDR=0.0.0.0:9000 STATIC_DIR=""
+EXPOSE 8000 9000
 HEALTHCHECK --interval=5s --timeout=3s --start-period=60s --retries=3 CMD ["/usr/local/bin/app", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/app"]
 CMD ["serve"]

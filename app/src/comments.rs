@@ -5,13 +5,8 @@
 
 use std::{collections::BTreeMap, fmt, str::FromStr};
 
-use chrono::{DateTime, TimeZone, Utc};
-use diesel::{
-    dsl::sql,
-    pg::PgConnection,
-    prelude::*,
-    sql_types::{BigInt, Bool, Timestamptz},
-};
+use chrono::{DateTime, Datelike, TimeZone, Timelike, Utc};
+use diesel::{pg::PgConnection, prelude::*};
 use serde::{Deserialize, Serialize};
 
 use crate::schema::comments;
@@ -38,7 +33,17 @@ pub struct Comment {
 impl Comment {
     /// The date as people read it, always in UTC: `2026-11-26 14:05 UTC`.
     pub fn date_display(&self) -> String {
-        self.created_at.format("%Y-%m-%d %H:%M UTC").to_string()
+        // By its fields, not `format("%Y-...")`: parsing the strftime string for every
+        // comment of every page was 7% of a page view's time (docs/profile.md).
+        let t = &self.created_at;
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute()
+        )
     }
 
     /// The date for `<time datetime>`.
@@ -182,47 +187,30 @@ pub struct Page {
     pub newer: Option<String>,
 }
 
-fn row_before(
-    cursor: Cursor,
-) -> Box<dyn BoxableExpression<comments::table, diesel::pg::Pg, SqlType = Bool>> {
-    Box::new(
-        sql::<Bool>("(comments.created_at, comments.id) < (")
-            .bind::<Timestamptz, _>(cursor.created_at)
-            .sql(", ")
-            .bind::<BigInt, _>(cursor.id)
-            .sql(")"),
-    )
-}
-
-fn row_after(
-    cursor: Cursor,
-) -> Box<dyn BoxableExpression<comments::table, diesel::pg::Pg, SqlType = Bool>> {
-    Box::new(
-        sql::<Bool>("(comments.created_at, comments.id) > (")
-            .bind::<Timestamptz, _>(cursor.created_at)
-            .sql(", ")
-            .bind::<BigInt, _>(cursor.id)
-            .sql(")"),
-    )
-}
-
 /// Reads one page by keyset: an index range scan of `PAGE_SIZE + 1` rows, the same cost at a
 /// million comments as at a hundred.
+///
+/// Each of the three queries has a fixed shape (no boxed query, no SQL text), so Diesel
+/// prepares it once per connection and reuses the statement from its cache afterwards. The
+/// row comparison `(created_at, id) < (c, i)` is spelled `created_at <= c AND (created_at < c
+/// OR id < i)`: the first term bounds the index scan, the second breaks ties by id.
 pub fn page(conn: &mut PgConnection, request: PageRequest) -> QueryResult<Page> {
     use comments::dsl::{created_at, id};
-    let base = comments::table
+    let newest_first = (created_at.desc(), id.desc());
+    let select = comments::table
         .select(Comment::as_select())
-        .limit(PAGE_SIZE + 1)
-        .into_boxed();
+        .limit(PAGE_SIZE + 1);
     let mut rows = match request {
-        PageRequest::Newest => base.order((created_at.desc(), id.desc())).load(conn)?,
-        PageRequest::Older(c) => base
-            .filter(row_before(c))
-            .order((created_at.desc(), id.desc()))
+        PageRequest::Newest => select.order(newest_first).load(conn)?,
+        PageRequest::Older(c) => select
+            .filter(created_at.le(c.created_at))
+            .filter(created_at.lt(c.created_at).or(id.lt(c.id)))
+            .order(newest_first)
             .load(conn)?,
         PageRequest::Newer(c) => {
-            let mut rows: Vec<Comment> = base
-                .filter(row_after(c))
+            let mut rows: Vec<Comment> = select
+                .filter(created_at.ge(c.created_at))
+                .filter(created_at.gt(c.created_at).or(id.gt(c.id)))
                 .order((created_at.asc(), id.asc()))
                 .load(conn)?;
             let more_newer = rows.len() as i64 > PAGE_SIZE;
@@ -308,6 +296,19 @@ mod tests {
             .contains("256 characters, at most 255"));
         assert!(errors.get("text").unwrap().contains("at most 10000"));
         assert_eq!(errors.get("author"), None);
+    }
+
+    #[test]
+    fn dates_read_in_utc_to_the_minute() {
+        let comment = Comment {
+            id: 1,
+            title: "t".into(),
+            author: "a".into(),
+            body: "b".into(),
+            created_at: Utc.with_ymd_and_hms(2026, 3, 7, 9, 5, 59).unwrap(),
+        };
+        assert_eq!(comment.date_display(), "2026-03-07 09:05 UTC");
+        assert_eq!(comment.date_iso(), "2026-03-07T09:05:59Z");
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! Containers are configured through variables, so that is the only source: no files, no flags.
 //! A missing or malformed variable is reported as one sentence naming it.
 
-use std::{env, fmt, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{env, fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
+use ipnet::IpNet;
 use url::Url;
 
 /// Why the environment does not describe a runnable board.
@@ -108,6 +109,47 @@ pub struct Settings {
     pub static_dir: Option<PathBuf>,
     /// `HTTP_WORKERS`: actix-web worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// `LOG_FORMAT`: `text` (default, for people) or `json` (one object a line, for a shipper).
+    pub log_format: LogFormat,
+    /// `METRICS_ADDR`: the address of the second listener, which serves only `/metrics`
+    /// (default `0.0.0.0:9000`; empty for none). nginx never proxies to it.
+    pub metrics_addr: Option<SocketAddr>,
+    /// `POST_LIMIT_PER_MINUTE` and `POST_LIMIT_BURST`: how many posts a client address may make
+    /// (default 20 a minute, in bursts of up to 10). `POST_LIMIT_PER_MINUTE=off` turns it off.
+    pub post_limit: Option<PostLimit>,
+    /// `TRUSTED_PROXIES`: the addresses or networks (comma-separated CIDR) whose `X-Real-IP`
+    /// names the client (default: none, so the peer address is the client).
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Text,
+    /// One JSON object per line, for a log shipper.
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(value: &str) -> Result<Self, String> {
+        match value.trim() {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            _ => Err("expected text or json".into()),
+        }
+    }
+}
+
+/// How many posts one client address may make: a sustained rate and a burst above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostLimit {
+    /// Posts per minute, sustained.
+    pub per_minute: u32,
+    /// Posts that may come at once before the rate applies.
+    pub burst: u32,
 }
 
 impl Settings {
@@ -154,6 +196,36 @@ impl Settings {
                 )
             })?,
         };
+        let post_limit = match var("POST_LIMIT_PER_MINUTE") {
+            Some(v) if v.trim() == "off" => None,
+            _ => Some(PostLimit {
+                per_minute: number("POST_LIMIT_PER_MINUTE")?.unwrap_or(20),
+                burst: number("POST_LIMIT_BURST")?.unwrap_or(10),
+            }),
+        };
+        let trusted_proxies = match var("TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(v) => {
+                parse_networks(&v).map_err(|reason| invalid("TRUSTED_PROXIES", &v, reason))?
+            }
+        };
+        let log_format = match var("LOG_FORMAT") {
+            None => LogFormat::default(),
+            Some(v) => v
+                .parse()
+                .map_err(|reason| invalid("LOG_FORMAT", &v, reason))?,
+        };
+        let metrics_addr = match lookup("METRICS_ADDR") {
+            Some(v) if v.trim().is_empty() => None,
+            None => Some(SocketAddr::from(([0, 0, 0, 0], 9000))),
+            Some(v) => Some(v.trim().parse().map_err(|_| {
+                invalid(
+                    "METRICS_ADDR",
+                    &v,
+                    "expected IP:PORT, e.g. 0.0.0.0:9000, or empty for none".into(),
+                )
+            })?),
+        };
         let static_dir = match lookup("STATIC_DIR") {
             Some(v) if v.trim().is_empty() => None,
             Some(v) => Some(PathBuf::from(v)),
@@ -168,6 +240,10 @@ impl Settings {
             shutdown_timeout: duration("SHUTDOWN_TIMEOUT", Duration::from_secs(8))?,
             static_dir,
             workers: number("HTTP_WORKERS")?.map(|n| n as usize),
+            log_format,
+            metrics_addr,
+            post_limit,
+            trusted_proxies,
         })
     }
 }
@@ -191,6 +267,20 @@ impl DatabaseUrl {
             _ => raw.to_owned(),
         }
     }
+}
+
+/// Reads `10.0.0.0/8, 172.16.0.0/12, 127.0.0.1`: networks, or single addresses.
+fn parse_networks(value: &str) -> Result<Vec<IpNet>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<IpNet>()
+                .or_else(|_| part.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{part:?} is not an address or a network such as 10.0.0.0/8"))
+        })
+        .collect()
 }
 
 /// Reads `60s`, `500ms`, `2m` or a bare number of seconds.
@@ -229,6 +319,33 @@ mod tests {
         assert_eq!(s.startup_wait, Duration::from_secs(60));
         assert_eq!(s.static_dir, None);
         assert_eq!(s.database_url.database_name(), "board");
+        assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(s.metrics_addr.unwrap().to_string(), "0.0.0.0:9000");
+        assert_eq!(
+            s.post_limit,
+            Some(PostLimit {
+                per_minute: 20,
+                burst: 10
+            })
+        );
+        assert!(s.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn limits_proxies_logs_and_metrics_are_read() {
+        let s = settings(&[
+            ("DATABASE_URL", "postgres://db/board"),
+            ("POST_LIMIT_PER_MINUTE", "off"),
+            ("TRUSTED_PROXIES", "172.16.0.0/12, 127.0.0.1"),
+            ("LOG_FORMAT", "json"),
+            ("METRICS_ADDR", ""),
+        ])
+        .unwrap();
+        assert_eq!(s.post_limit, None);
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.metrics_addr, None);
+        let trusted: Vec<String> = s.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(trusted, ["172.16.0.0/12", "127.0.0.1/32"]);
     }
 
     #[test]
@@ -245,6 +362,10 @@ mod tests {
             ("LISTEN_ADDR", "localhost", "expected IP:PORT"),
             ("DATABASE_POOL_SIZE", "0", "whole number above 0"),
             ("STARTUP_WAIT", "soon", "expected a duration"),
+            ("POST_LIMIT_BURST", "many", "whole number above 0"),
+            ("TRUSTED_PROXIES", "nginx", "not an address or a network"),
+            ("LOG_FORMAT", "xml", "expected text or json"),
+            ("METRICS_ADDR", "9000", "expected IP:PORT"),
         ];
         for (name, value, expected) in cases {
             let mut vars = vec![("DATABASE_URL", "postgres://db/board")];

@@ -16,7 +16,10 @@ use diesel::{
 };
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::config::{DatabaseUrl, Settings};
+use crate::{
+    config::{DatabaseUrl, Settings},
+    metrics::PoolMetrics,
+};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
@@ -24,8 +27,33 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 const CREATE_DATABASE_LOCK: i64 = 0x626f_6172_6401; // "board" 1
 const MIGRATE_LOCK: i64 = 0x626f_6172_6402; // "board" 2
 
-/// The pool every request draws its connection from.
-pub type Pool = diesel::r2d2::Pool<Manager>;
+/// The pool every request draws its connection from, counting waits and timeouts as it goes.
+#[derive(Clone)]
+pub struct Pool {
+    connections: diesel::r2d2::Pool<Manager>,
+    metrics: PoolMetrics,
+}
+
+impl Pool {
+    /// A connection, waiting at most `DATABASE_POOL_TIMEOUT` for one.
+    fn get(&self) -> Result<diesel::r2d2::PooledConnection<Manager>, diesel::r2d2::PoolError> {
+        self.metrics.waiting.inc();
+        let got = self.connections.get();
+        self.metrics.waiting.dec();
+        if got.is_err() {
+            self.metrics.checkout_timeouts.inc();
+        }
+        got
+    }
+
+    /// Copies the pool's current sizes into its gauges (before each scrape).
+    pub fn record_state(&self) {
+        let state = self.connections.state();
+        self.metrics.connections.set(i64::from(state.connections));
+        self.metrics.idle.set(i64::from(state.idle_connections));
+        self.metrics.max.set(i64::from(self.connections.max_size()));
+    }
+}
 
 /// Why start-up could not get the database ready.
 #[derive(Debug, thiserror::Error)]
@@ -110,8 +138,8 @@ fn establish(url: &DatabaseUrl) -> Result<PgConnection, ConnectionError> {
 /// Builds the pool without opening a connection: connections are made on demand, and a checkout
 /// waits at most `pool_timeout`, so requests fail fast while Postgres is away and succeed again
 /// as soon as it is back.
-pub fn build_pool(settings: &Settings) -> Pool {
-    diesel::r2d2::Pool::builder()
+pub fn build_pool(settings: &Settings, metrics: PoolMetrics) -> Pool {
+    let connections = diesel::r2d2::Pool::builder()
         .max_size(settings.pool_size)
         // Keep one warm connection; the rest open under load and close when idle.
         .min_idle(Some(1))
@@ -123,7 +151,11 @@ pub fn build_pool(settings: &Settings) -> Pool {
         .error_handler(Box::new(LogPoolErrors))
         .build_unchecked(Manager {
             url: settings.database_url.clone(),
-        })
+        });
+    Pool {
+        connections,
+        metrics,
+    }
 }
 
 #[derive(Debug)]
@@ -138,7 +170,7 @@ impl diesel::r2d2::HandleError<ConnectionError> for LogPoolErrors {
 /// Why a request's database work failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("no database connection within the pool timeout: {0}")]
+    #[error("no database connection within the pool timeout")]
     Unavailable(#[from] diesel::r2d2::PoolError),
     #[error(transparent)]
     Query(#[from] QueryError),

@@ -3,7 +3,12 @@
 //! Routes return [`AppError`] wrapped as a [`PageError`] (an HTML page) or an [`ApiError`]
 //! (JSON), so the same failure reads right in a browser and in a script.
 
-use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+use std::{error::Error as StdError, time::Duration};
+
+use actix_web::{
+    http::{header, StatusCode},
+    HttpResponse, HttpResponseBuilder, ResponseError,
+};
 use askama::Template;
 use serde_json::json;
 
@@ -30,12 +35,35 @@ pub enum AppError {
     /// The request needs a content type the route does not speak.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The resource exists but does not take this method; `allow` lists those it takes.
+    #[error("{method} is not allowed here; use {allow}")]
+    MethodNotAllowed { method: String, allow: &'static str },
+    /// This client posted more than the limit allows; it may post again after `retry_after`.
+    #[error("too many posts from your address; please wait {} seconds and post again", retry_after.as_secs())]
+    TooManyRequests { retry_after: Duration },
     /// Postgres cannot be reached right now; worth retrying shortly.
     #[error("the database is unavailable")]
     Unavailable(#[source] DbError),
-    /// Anything else: a bug or a failure the user cannot act on.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// Anything else: a bug or a failure the user cannot act on. `context` says what was being
+    /// done; the source keeps the whole chain for the log.
+    #[error("{context}")]
+    Internal {
+        context: &'static str,
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+}
+
+/// An error and its causes on one line, `outer: inner: innermost`, for the request's log line.
+pub fn chain(error: &dyn StdError) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }
 
 impl From<DbError> for AppError {
@@ -43,20 +71,29 @@ impl From<DbError> for AppError {
         if e.is_unavailable() {
             Self::Unavailable(e)
         } else {
-            Self::Internal(e.to_string())
+            Self::Internal {
+                context: "a database query failed",
+                source: Box::new(e),
+            }
         }
     }
 }
 
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(e: actix_web::error::BlockingError) -> Self {
-        Self::Internal(e.to_string())
+        Self::Internal {
+            context: "the blocking thread pool failed",
+            source: Box::new(e),
+        }
     }
 }
 
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
-        Self::Internal(format!("template: {e}"))
+        Self::Internal {
+            context: "a template did not render",
+            source: Box::new(e),
+        }
     }
 }
 
@@ -69,8 +106,26 @@ impl AppError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The headers that go with the status: `Allow` on a 405, `Retry-After` on a 429 or 503.
+    pub fn add_headers(&self, response: &mut HttpResponseBuilder) {
+        match self {
+            Self::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, *allow));
+            }
+            Self::TooManyRequests { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.as_secs().max(1)));
+            }
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, 5));
+            }
+            _ => {}
         }
     }
 
@@ -81,16 +136,8 @@ impl AppError {
                 "The board cannot reach its database right now. Please try again in a moment."
                     .into()
             }
-            Self::Internal(_) => "Something went wrong on our side. Please try again.".into(),
+            Self::Internal { .. } => "Something went wrong on our side. Please try again.".into(),
             other => sentence(&other.to_string()),
-        }
-    }
-
-    fn log(&self) {
-        match self {
-            Self::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
-            Self::Internal(e) => tracing::error!(error = %e, "request failed"),
-            _ => {}
         }
     }
 }
@@ -112,7 +159,8 @@ struct ErrorPage<'a> {
     message: &'a str,
 }
 
-/// An [`AppError`] answered as an HTML page.
+/// An [`AppError`] answered as an HTML page. Nothing is logged here: the request's one log
+/// line (`telemetry`) carries the error's chain.
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 pub struct PageError(pub AppError);
@@ -144,13 +192,26 @@ answer_as_page_or_json!(
     askama::Error
 );
 
+impl PageError {
+    /// The failure behind the page, for the request's log line.
+    pub fn app_error(&self) -> &AppError {
+        &self.0
+    }
+}
+
+impl ApiError {
+    /// The failure behind the JSON answer, for the request's log line.
+    pub fn app_error(&self) -> &AppError {
+        &self.0
+    }
+}
+
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         self.0.status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        self.0.log();
         let status = self.status_code();
         let message = self.0.public_message();
         let page = ErrorPage {
@@ -159,9 +220,7 @@ impl ResponseError for PageError {
             message: &message,
         };
         let mut response = HttpResponse::build(status);
-        if matches!(self.0, AppError::Unavailable(_)) {
-            response.insert_header(("Retry-After", "5"));
-        }
+        self.0.add_headers(&mut response);
         match page.render() {
             Ok(html) => response.content_type("text/html; charset=utf-8").body(html),
             Err(_) => response
@@ -177,15 +236,12 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        self.0.log();
         let mut body = json!({ "error": self.0.public_message() });
         if let AppError::Invalid(fields) = &self.0 {
             body["fields"] = json!(fields);
         }
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self.0, AppError::Unavailable(_)) {
-            response.insert_header(("Retry-After", "5"));
-        }
+        self.0.add_headers(&mut response);
         response.json(body)
     }
 }

@@ -8,6 +8,8 @@ pub mod comments;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod limits;
+pub mod metrics;
 pub mod probe;
 pub mod routes;
 pub mod schema;

@@ -33,13 +33,25 @@ pub fn csrf_token(req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
     }
     let mut bytes = [0u8; TOKEN_BYTES];
     rand::rng().fill_bytes(&mut bytes);
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let token = hex(&bytes);
     let cookie = Cookie::build(CSRF_COOKIE, token.clone())
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
         .finish();
     (token, Some(cookie))
+}
+
+/// Lower-case hex, two digits a byte, in one allocation (a page view without the cookie makes
+/// one token; `format!` per byte was 32 allocations).
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        text.push(char::from(DIGITS[usize::from(b >> 4)]));
+        text.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    text
 }
 
 /// Refuses a request that a browser says comes from another site.
@@ -95,4 +107,14 @@ pub fn headers() -> DefaultHeaders {
             "Permissions-Policy",
             "camera=(), microphone=(), geolocation=()",
         ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hex;
+
+    #[test]
+    fn hex_is_two_lower_case_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+    }
 }

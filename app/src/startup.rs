@@ -2,60 +2,77 @@
 //!
 //! Tests build the same [`Application`] the binary runs, on port 0, and read the port back.
 
-use std::net::TcpListener;
+use std::{net::TcpListener, time::Instant};
 
-use actix_files::Files;
 use actix_web::{
-    dev::Server,
+    dev::{Server, ServerHandle},
     error::{JsonPayloadError, UrlencodedError},
+    middleware::from_fn,
     web, App, HttpRequest, HttpServer,
 };
-use tracing_actix_web::TracingLogger;
 
 use crate::{
     config::Settings,
     db,
     error::{ApiError, AppError, PageError},
-    routes, security,
+    limits::PostLimiter,
+    metrics::Metrics,
+    routes, security, telemetry,
 };
 
 /// Largest request body accepted: room for a 10,000-character message of 4-byte characters,
 /// percent-encoded. nginx's `client_max_body_size` matches it.
 pub const BODY_LIMIT: usize = 128 * 1024;
 
-/// The board, bound to its port and ready to serve.
+/// The board, bound to its ports and ready to serve: the board on `LISTEN_ADDR`, and `/metrics`
+/// alone on `METRICS_ADDR`, so that a proxy in front of the first never exposes the second.
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: Server,
+    metrics_server: Option<Server>,
+}
+
+/// Stops a running [`Application`] from elsewhere (tests).
+#[derive(Clone)]
+pub struct ApplicationHandle {
+    board: ServerHandle,
+    metrics: Option<ServerHandle>,
+}
+
+impl ApplicationHandle {
+    /// Stops both listeners; `graceful` lets requests in flight finish.
+    pub async fn stop(&self, graceful: bool) {
+        self.board.stop(graceful).await;
+        if let Some(metrics) = &self.metrics {
+            metrics.stop(graceful).await;
+        }
+    }
 }
 
 impl Application {
-    /// Binds `settings.listen_addr` and builds the server and its pool. Opens no database
-    /// connection: run [`db::prepare`] first so the schema exists.
+    /// Binds `settings.listen_addr` (and `metrics_addr`) and builds the servers and the pool.
+    /// Opens no database connection: run [`db::prepare`] first so the schema exists.
     pub fn build(settings: &Settings) -> std::io::Result<Self> {
         let listener = TcpListener::bind(settings.listen_addr)?;
         let port = listener.local_addr()?.port();
-        let pool = web::Data::new(db::build_pool(settings));
+        let metrics = web::Data::new(Metrics::new().map_err(std::io::Error::other)?);
+        let pool = web::Data::new(db::build_pool(settings, metrics.pool.clone()));
+        let limiter = web::Data::new(PostLimiter::new(settings));
         let static_dir = settings.static_dir.clone();
+        let board_metrics = metrics.clone();
+        let board_pool = pool.clone();
         let mut server = HttpServer::new(move || {
             let static_dir = static_dir.clone();
             App::new()
                 .wrap(security::headers())
-                .wrap(TracingLogger::default())
-                .app_data(pool.clone())
+                .wrap(from_fn(telemetry::observe))
+                .app_data(board_pool.clone())
+                .app_data(board_metrics.clone())
+                .app_data(limiter.clone())
                 .app_data(form_config())
                 .app_data(json_config())
-                .service(routes::health::healthz)
-                .service(routes::health::readyz)
-                .service(routes::board::index)
-                .service(routes::board::post)
-                .service(routes::api::list)
-                .service(routes::api::create)
-                .configure(move |cfg| {
-                    if let Some(dir) = static_dir {
-                        cfg.service(Files::new("/static", dir));
-                    }
-                })
+                .configure(move |cfg| routes::configure(cfg, static_dir))
                 .default_service(web::to(not_found))
         })
         .listen(listener)?
@@ -64,9 +81,34 @@ impl Application {
             server = server.workers(workers);
         }
         tracing::info!(addr = %settings.listen_addr, port, "listening");
+
+        let (metrics_port, metrics_server) = match settings.metrics_addr {
+            None => (None, None),
+            Some(addr) => {
+                let listener = TcpListener::bind(addr)?;
+                let metrics_port = listener.local_addr()?.port();
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .wrap(from_fn(telemetry::observe))
+                        .app_data(pool.clone())
+                        .app_data(metrics.clone())
+                        .route("/metrics", web::get().to(routes::health::metrics))
+                        .default_service(web::to(not_found))
+                })
+                .listen(listener)?
+                .workers(1)
+                .disable_signals()
+                .shutdown_timeout(1)
+                .run();
+                tracing::info!(%addr, port = metrics_port, "serving /metrics");
+                (Some(metrics_port), Some(server))
+            }
+        };
         Ok(Self {
             port,
+            metrics_port,
             server: server.run(),
+            metrics_server,
         })
     }
 
@@ -75,23 +117,52 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGTERM or SIGINT; SIGTERM lets requests in flight finish first.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+    /// The metrics listener's port, if there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
-    /// A handle that stops the server from elsewhere (tests).
-    pub fn handle(&self) -> actix_web::dev::ServerHandle {
-        self.server.handle()
+    /// Serves until SIGTERM or SIGINT; SIGTERM lets requests in flight finish first. The
+    /// metrics listener stops with the board.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics_handle = self.metrics_server.as_ref().map(Server::handle);
+        let board = async {
+            let served = self.server.await;
+            if let Some(metrics) = metrics_handle {
+                metrics.stop(true).await;
+            }
+            served
+        };
+        let metrics = async {
+            if let Some(server) = self.metrics_server {
+                if let Err(error) = server.await {
+                    tracing::error!(%error, "the metrics listener failed");
+                }
+            }
+        };
+        futures_util::future::join(board, metrics).await.0
+    }
+
+    /// A handle that stops the servers from elsewhere (tests).
+    pub fn handle(&self) -> ApplicationHandle {
+        ApplicationHandle {
+            board: self.server.handle(),
+            metrics: self.metrics_server.as_ref().map(Server::handle),
+        }
     }
 }
 
 /// Waits for the database and migrates it, then serves until stopped.
 pub async fn serve(settings: Settings) -> Result<(), crate::Error> {
     let prepare_settings = settings.clone();
+    let started = Instant::now();
     actix_web::rt::task::spawn_blocking(move || db::prepare(&prepare_settings))
         .await
         .map_err(|e| crate::Error::Io(std::io::Error::other(e)))??;
+    tracing::info!(
+        took_ms = started.elapsed().as_millis() as u64,
+        "the database is ready"
+    );
     Application::build(&settings)?.run_until_stopped().await?;
     tracing::info!("stopped");
     Ok(())

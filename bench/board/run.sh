@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Load benchmark of the board: GET / with 100 and with 1,000,000 comments, POST /, and the
-# article's Flask app under `gunicorn -w 2` on the same Postgres as the baseline.
+# Load benchmark of the board: GET / with 100 and with 1,000,000 comments, POST /, the
+# article's Flask app under `gunicorn -w 2` on the same Postgres as the baseline, and the whole
+# stack (build.yml: nginx in front of 3 app replicas) brought up by the orchestrator.
 #
-#   bench/board/run.sh            # DURATION=10s CONNECTIONS=50 by default
+#   flock /tmp/engine.lock bench/board/run.sh     # DURATION=10s CONNECTIONS=50 by default
+#   STACK=0 bench/board/run.sh                    # without the stack (no Docker Engine needed)
 #
 # Needs wrk (Debian's package) and Python 3; installs the Flask baseline's packages in a venv
 # under target/. Results go to stdout; docs/benchmarks.md keeps the figures.
@@ -13,6 +15,8 @@ DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-50}
 APP_PORT=${APP_PORT:-18000}
 FLASK_PORT=${FLASK_PORT:-18001}
+STACK=${STACK:-1}
+STACK_PORT=${STACK_PORT:-18080}
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 SERVER=$(scripts/postgres start)
@@ -28,7 +32,14 @@ if [ ! -x "$VENV/bin/gunicorn" ]; then
 fi
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+stack() { # the orchestrator on build.yml, under a project of the benchmark's own
+  POSTGRES_PASSWORD=bench-only HTTP_PORT=$STACK_PORT RUST_LOG=warn \
+    target/debug/orchestrator -f build.yml -p benchboard --progress plain "$@"
+}
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+  if [ "$STACK" = 1 ]; then stack down -v --yes -t 2 >/dev/null 2>&1 || true; fi
+}
 trap cleanup EXIT
 
 seed() { # seed DB N: a fresh board database with N comments
@@ -41,8 +52,8 @@ seed() { # seed DB N: a fresh board database with N comments
 }
 
 serve_board() { # serve_board DB
-  DATABASE_URL=$(db_url "$1") LISTEN_ADDR=127.0.0.1:$APP_PORT RUST_LOG=warn STATIC_DIR= \
-    target/release/app & pids+=($!)
+  DATABASE_URL=$(db_url "$1") LISTEN_ADDR=127.0.0.1:$APP_PORT METRICS_ADDR= RUST_LOG=warn \
+    STATIC_DIR= POST_LIMIT_PER_MINUTE=off target/release/app & pids+=($!)
   until curl -sf "http://127.0.0.1:$APP_PORT/readyz" >/dev/null; do sleep 0.2; done
 }
 
@@ -80,3 +91,23 @@ psql_at bench_flask -c "INSERT INTO comment (title, author, body, date)
 until curl -sf "http://127.0.0.1:$FLASK_PORT/" >/dev/null; do sleep 0.2; done
 load "flask GET / (100 comments, gunicorn -w 2)" "http://127.0.0.1:$FLASK_PORT/"
 stop_last
+
+if [ "$STACK" = 1 ]; then
+  # The stack as deployed: nginx (keep-alive upstream) in front of 3 app replicas, the same 100
+  # comments; RUST_LOG=warn as above, so both sides pay the same for logging.
+  cargo build -q -p orchestrator
+  stack up -d --wait --wait-timeout 600 --scale app=3 >/dev/null
+  docker exec benchboard-postgres-1 psql -q -U board -d board -c "DELETE FROM comments" \
+    -c "INSERT INTO comments (title, author, body, created_at)
+    SELECT 'Comment ' || n, 'Author ' || (n % 97), repeat('Some words of a comment. ', 4),
+           now() - (n || ' seconds')::interval FROM generate_series(1, 100) AS n" \
+    -c "VACUUM ANALYZE comments"
+  until curl -sf "http://127.0.0.1:$STACK_PORT/readyz" >/dev/null; do sleep 0.2; done
+  sleep 3 # nginx's watcher has seen every replica
+  address() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"; }
+  # nginx at its container's address: what nginx costs. Through the published port, loopback
+  # traffic also passes Docker's userland proxy (docker-proxy), a copy of every byte.
+  load "stack GET / through nginx, 3 app replicas (100 comments)" "http://$(address benchboard-nginx-1)/"
+  load "stack GET / through the published port: docker-proxy, nginx, 3 replicas" "http://127.0.0.1:$STACK_PORT/"
+  load "stack GET / from one app container directly (100 comments)" "http://$(address benchboard-app-1):8000/"
+fi

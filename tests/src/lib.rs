@@ -48,6 +48,8 @@ pub fn free_port() -> u16 {
 pub struct Stack {
     pub project: String,
     pub port: u16,
+    /// Variables every orchestrator call of this stack gets (`LOG_FORMAT=json`, ...).
+    env: Vec<(String, String)>,
     /// Stacks run one at a time: four Postgres and six apps at once on two cores would make
     /// the timing assertions (a 503 within seconds) measure the machine, not the board.
     _turn: std::sync::MutexGuard<'static, ()>,
@@ -60,6 +62,11 @@ impl Stack {
     /// pays for the images (and, on an engine without a registry, the stand-ins); the others
     /// find them cached.
     pub fn up(name: &str) -> Self {
+        Self::up_with(name, &[])
+    }
+
+    /// Brings the stack up with `env` set for `build.yml`'s variables.
+    pub fn up_with(name: &str, env: &[(&str, &str)]) -> Self {
         let turn = ONE_AT_A_TIME
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -67,6 +74,10 @@ impl Stack {
         let stack = Self {
             project: format!("e2e{name}{}", std::process::id()),
             port: free_port(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             _turn: turn,
         };
         let out = stack.orchestrator(&["up", "-d", "--wait", "--wait-timeout", "240"]);
@@ -109,9 +120,20 @@ impl Stack {
             .args(&all)
             .env("HTTP_PORT", self.port.to_string())
             .env("POSTGRES_PASSWORD", TEST_PASSWORD)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env_remove("COMPOSE_PROJECT_NAME")
             .output()
             .expect("the orchestrator runs")
+    }
+
+    /// A container's address on the project's network (reachable from this host).
+    pub fn address(&self, service: &str, n: u32) -> String {
+        docker(&[
+            "inspect",
+            "-f",
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+            &self.container(service, n),
+        ])
     }
 
     /// Runs the orchestrator and asserts success; returns its output.

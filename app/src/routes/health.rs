@@ -1,21 +1,35 @@
-//! Probes for orchestrators: alive, and ready to serve.
+//! What machines ask: alive, ready to serve, and the metrics.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 
-use crate::{db, error::ApiError};
+use super::blocking;
+use crate::{db, error::ApiError, error::AppError, metrics::Metrics};
 
 /// 200 while the process serves HTTP; says nothing about the database.
-#[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }
 
 /// 200 while Postgres answers, 503 while it does not (within the pool timeout).
-#[get("/readyz")]
 pub async fn readyz(pool: web::Data<db::Pool>) -> Result<HttpResponse, ApiError> {
     let pool = pool.clone();
-    web::block(move || db::ping(&pool)).await??;
+    blocking(move || db::ping(&pool)).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain")
         .body("ready\n"))
+}
+
+/// `GET /metrics` on the metrics listener: every metric in the Prometheus text format.
+pub async fn metrics(
+    metrics: web::Data<Metrics>,
+    pool: web::Data<db::Pool>,
+) -> Result<HttpResponse, ApiError> {
+    pool.record_state();
+    let text = metrics.render().map_err(|e| AppError::Internal {
+        context: "the metrics did not render",
+        source: Box::new(e),
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(text))
 }

@@ -126,22 +126,39 @@ async fn what_the_user_typed_is_kept_when_the_form_comes_back() {
 async fn user_text_is_escaped_everywhere() {
     let app = spawn_app().await;
     let evil = "<script>alert('x')</script>";
-    app.post_comment(evil, evil, evil).await;
+    let escaped = "&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;";
+    let posted = app.post_comment(evil, evil, evil).await;
+    assert_eq!(posted.status(), 303, "the comment is accepted");
+    assert_eq!(app.count_comments(), 1);
     let html = app.get("/").await.text().await.unwrap();
     assert!(!html.contains(evil));
-    assert!(html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"));
-    // and in a form sent back with errors
-    let html = app
+    for place in [
+        format!("</span> {escaped}</h3>"),
+        format!("<span class=\"author\">{escaped}</span>"),
+        format!("<div class=\"body\">{escaped}</div>"),
+    ] {
+        assert!(
+            html.contains(&place),
+            "title, author and body escaped: {place}"
+        );
+    }
+
+    // ... and in a form sent back with errors, where it is an attribute value.
+    let sent_back = app
         .post_form(&[
             ("title", "\"><script>x</script>"),
             ("author", ""),
             ("text", ""),
         ])
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
+    assert_eq!(sent_back.status(), 422, "the form comes back with errors");
+    let html = sent_back.text().await.unwrap();
     assert!(!html.contains("<script>x</script>"));
+    assert!(
+        html.contains("value=\"&#34;&#62;&#60;script&#62;x&#60;/script&#62;\""),
+        "the title is kept, escaped, in its field"
+    );
+    assert_eq!(app.count_comments(), 1);
 }
 
 #[tokio::test]

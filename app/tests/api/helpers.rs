@@ -5,10 +5,16 @@ use std::{
     net::TcpListener,
     path::{Path, PathBuf},
     process::{Command, Stdio},
+    sync::Once,
     time::{Duration, Instant},
 };
 
-use app::{config::Settings, db, startup::Application};
+use app::{
+    config::Settings,
+    db,
+    startup::{Application, ApplicationHandle},
+    telemetry,
+};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{redirect::Policy, Response};
 
@@ -36,18 +42,21 @@ pub fn static_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../static")
 }
 
-/// Settings for a test instance: loopback, port 0, a small pool that gives up quickly.
-pub fn test_settings(database_url: &str) -> Settings {
+/// Settings for a test instance: loopback, port 0, a small pool that gives up quickly, the
+/// default post limits. `extra` adds or overrides variables.
+pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
     let static_dir = static_dir();
-    let vars = [
+    let mut vars: Vec<(&str, String)> = extra.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    vars.extend([
         ("DATABASE_URL", database_url.to_owned()),
         ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+        ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
         ("DATABASE_POOL_SIZE", "4".to_owned()),
         ("DATABASE_POOL_TIMEOUT", "1s".to_owned()),
         ("STARTUP_WAIT", "20s".to_owned()),
         ("HTTP_WORKERS", "1".to_owned()),
         ("STATIC_DIR", static_dir.display().to_string()),
-    ];
+    ]);
     Settings::from_lookup(|name| {
         vars.iter()
             .find(|(k, _)| *k == name)
@@ -78,26 +87,49 @@ impl Drop for DropDatabase {
 /// A running board and a client that keeps cookies and does not follow redirects.
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:PORT` of the metrics listener.
+    pub metrics_address: String,
     pub database_url: String,
     pub client: reqwest::Client,
-    handle: actix_web::dev::ServerHandle,
+    handle: ApplicationHandle,
     _database: DropDatabase,
+}
+
+/// `TEST_LOG=1 cargo test ...` shows the app's logs (`RUST_LOG` and `LOG_FORMAT` apply);
+/// without it the tests stay quiet.
+fn init_logs() {
+    static LOGS: Once = Once::new();
+    LOGS.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let format = std::env::var("LOG_FORMAT")
+                .ok()
+                .and_then(|f| f.parse().ok())
+                .unwrap_or_default();
+            telemetry::init(format);
+        }
+    });
 }
 
 /// Starts the board on a fresh database of the shared test server.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_on(&admin_url()).await
+    spawn_app_with(&admin_url(), &[]).await
 }
 
 /// Starts the board on a fresh database of the server at `server_url`.
 pub async fn spawn_app_on(server_url: &str) -> TestApp {
+    spawn_app_with(server_url, &[]).await
+}
+
+/// Starts the board with extra settings (`[("POST_LIMIT_BURST", "2")]`) on a fresh database.
+pub async fn spawn_app_with(server_url: &str, extra: &[(&str, &str)]) -> TestApp {
+    init_logs();
     let name = unique_db_name();
     let database = DropDatabase {
         server_url: server_url.to_owned(),
         name: name.clone(),
     };
     let database_url = url_for(server_url, &name);
-    let settings = test_settings(&database_url);
+    let settings = test_settings(&database_url, extra);
     let prepare = settings.clone();
     tokio::task::spawn_blocking(move || db::prepare(&prepare))
         .await
@@ -105,10 +137,15 @@ pub async fn spawn_app_on(server_url: &str) -> TestApp {
         .expect("the database is prepared");
     let application = Application::build(&settings).expect("the app binds");
     let address = format!("http://127.0.0.1:{}", application.port());
+    let metrics_address = format!(
+        "http://127.0.0.1:{}",
+        application.metrics_port().expect("a metrics listener")
+    );
     let handle = application.handle();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
+        metrics_address,
         database_url,
         client: client(),
         handle,
@@ -129,8 +166,8 @@ pub fn client() -> reqwest::Client {
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Stop accepting at once; the database guard then drops the database.
-        let stop = self.handle.stop(false);
-        drop(tokio::spawn(stop));
+        let handle = self.handle.clone();
+        drop(tokio::spawn(async move { handle.stop(false).await }));
     }
 }
 

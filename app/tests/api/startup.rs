@@ -27,6 +27,7 @@ impl AppProcess {
             .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
             .env("HTTP_WORKERS", "1")
             .env("DATABASE_POOL_SIZE", "2")
+            .env("METRICS_ADDR", "127.0.0.1:0")
             .envs(extra.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
