@@ -57,8 +57,12 @@ pub fn endpoints(plan: &ContainerPlan) -> Vec<(String, EndpointSettings)> {
             }
             aliases.extend(attachment.aliases.iter().cloned());
             aliases.dedup();
+            let external_links = &plan.service.external_links;
             let settings = EndpointSettings {
                 aliases: if plan.oneoff { None } else { Some(aliases) },
+                // On user-defined networks the engine takes links per endpoint, as Compose
+                // puts `external_links` there.
+                links: (!external_links.is_empty()).then(|| external_links.clone()),
                 ipam_config: attachment.ipv4_address.as_ref().map(|ip| {
                     bollard::models::EndpointIpamConfig {
                         ipv4_address: Some(ip.clone()),
@@ -271,7 +275,6 @@ fn runtime_options(plan: &ContainerPlan) -> HostConfig {
         group_add: non_empty(&s.group_add),
         runtime: s.runtime.clone(),
         oom_score_adj: s.oom_score_adj,
-        links: non_empty(&s.external_links),
         ..Default::default()
     }
 }
@@ -443,5 +446,46 @@ pub fn container_body(plan: &ContainerPlan) -> ContainerCreateBody {
             endpoints_config: Some(HashMap::from([(name, settings)])),
         }),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `privileged` cannot be started on a nested engine (its capabilities are not ours to
+    /// give), so the engine tests cannot read it back: the request is checked here.
+    #[test]
+    fn privileged_and_service_namespaces_are_in_the_request() {
+        let mut project = Project::new("p", Default::default());
+        project.services.insert("db".into(), Service::default());
+        let service = Service {
+            privileged: true,
+            network_mode: Some("service:db".into()),
+            pid: Some("container:other".into()),
+            ..Service::default()
+        };
+        let plan = ContainerPlan {
+            project: &project,
+            service_name: "web",
+            service: &service,
+            name: "p-web-1".into(),
+            number: 1,
+            oneoff: false,
+            image: "i".into(),
+            image_id: "sha256:1".into(),
+            config_hash: "h".into(),
+            aliases: Vec::new(),
+            anonymous_volumes: BTreeMap::new(),
+            volumes_from: Vec::new(),
+            command: None,
+            extra_env: Vec::new(),
+            start_interval: false,
+        };
+        let host = container_body(&plan).host_config.unwrap();
+        assert_eq!(host.privileged, Some(true));
+        assert_eq!(host.network_mode.as_deref(), Some("container:p-db-1"));
+        assert_eq!(host.pid_mode.as_deref(), Some("container:other"));
+        assert!(endpoints(&plan).is_empty(), "no network is joined");
     }
 }

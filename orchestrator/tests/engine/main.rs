@@ -8,4 +8,5 @@ mod commands;
 mod converge;
 mod failures;
 mod helpers;
+mod keys;
 mod volumes;
