@@ -326,3 +326,46 @@ fn up_on_a_project_without_services_says_there_is_nothing_to_do() {
     assert!(text.contains("no services"), "{text}");
     assert!(p.containers().is_empty());
 }
+
+#[test]
+fn cgroup_scheduling_and_namespace_keys_reach_the_engine() {
+    let p = TestProject::new(
+        r#"
+services:
+  tuned:
+    image: $BOX
+    command: ["sleep", "300"]
+    label_file: ./team.labels
+    labels: {team: written-wins}
+    cgroup: private
+    cpu_period: 100000
+    cpu_quota: 50000
+    device_cgroup_rules: ["c 1:3 mr"]
+    domainname: example.test
+    mem_swappiness: 10
+    oom_kill_disable: true
+    mem_limit: 64m
+    userns_mode: host
+    volume_driver: local
+    blkio_config:
+      device_read_bps: [{path: /dev/null, rate: 1m}]
+"#,
+    );
+    p.write("team.labels", "team=from-file\nowner=ops\n");
+    p.ok(&["up", "-d"]);
+    let c = inspect(&p, "tuned");
+    let host = &c["HostConfig"];
+    assert_eq!(host["CgroupnsMode"], "private");
+    assert_eq!(host["CpuPeriod"], 100_000);
+    assert_eq!(host["CpuQuota"], 50_000);
+    assert_eq!(host["DeviceCgroupRules"][0], "c 1:3 mr");
+    assert_eq!(host["MemorySwappiness"], 10);
+    assert_eq!(host["OomKillDisable"], true);
+    assert_eq!(host["UsernsMode"], "host");
+    assert_eq!(host["VolumeDriver"], "local");
+    assert_eq!(host["BlkioDeviceReadBps"][0]["Path"], "/dev/null");
+    assert_eq!(host["BlkioDeviceReadBps"][0]["Rate"], 1 << 20);
+    assert_eq!(c["Config"]["Domainname"], "example.test");
+    assert_eq!(c["Config"]["Labels"]["owner"], "ops");
+    assert_eq!(c["Config"]["Labels"]["team"], "written-wins");
+}
