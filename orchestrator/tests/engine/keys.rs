@@ -329,8 +329,16 @@ fn up_on_a_project_without_services_says_there_is_nothing_to_do() {
 
 #[test]
 fn cgroup_scheduling_and_namespace_keys_reach_the_engine() {
+    // A rate limit needs a real block device: the host's first disk.
+    let disk = std::fs::read_dir("/sys/block")
+        .expect("/sys/block lists the block devices")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| !n.starts_with("loop") && !n.starts_with("zram") && !n.starts_with("ram"))
+        .map(|n| format!("/dev/{n}"))
+        .find(|d| std::path::Path::new(d).exists())
+        .expect("a block device");
     let p = TestProject::new(
-        r#"
+        &r#"
 services:
   tuned:
     image: $BOX
@@ -348,8 +356,9 @@ services:
     userns_mode: host
     volume_driver: local
     blkio_config:
-      device_read_bps: [{path: /dev/null, rate: 1m}]
-"#,
+      device_read_bps: [{path: DISK, rate: 1m}]
+"#
+        .replace("DISK", &disk),
     );
     p.write("team.labels", "team=from-file\nowner=ops\n");
     p.ok(&["up", "-d"]);
@@ -363,7 +372,7 @@ services:
     assert_eq!(host["OomKillDisable"], true);
     assert_eq!(host["UsernsMode"], "host");
     assert_eq!(host["VolumeDriver"], "local");
-    assert_eq!(host["BlkioDeviceReadBps"][0]["Path"], "/dev/null");
+    assert_eq!(host["BlkioDeviceReadBps"][0]["Path"], disk.as_str());
     assert_eq!(host["BlkioDeviceReadBps"][0]["Rate"], 1 << 20);
     assert_eq!(c["Config"]["Domainname"], "example.test");
     assert_eq!(c["Config"]["Labels"]["owner"], "ops");
