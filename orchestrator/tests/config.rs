@@ -183,7 +183,7 @@ fn unknown_keys_warn_and_strict_makes_them_errors() {
         "{err}"
     );
     assert!(
-        err.contains("services.web.cgroup_parent: cgroup_parent is not supported"),
+        err.contains("services.web.post_start: post_start is not applied (lifecycle hooks"),
         "{err}"
     );
     assert!(
@@ -207,6 +207,12 @@ fn unknown_keys_warn_and_strict_makes_them_errors() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("error: ") && stderr(&out).contains("(3 errors)"));
+    assert!(
+        stderr(&out).contains("error: ")
+            && stderr(&out).contains("services.web.post_start: post_start is not applied"),
+        "--strict fails on a key that is read but not applied: {}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -75,19 +75,26 @@ fn compose_v2() -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
-/// Runs `program config --format json` on `file` in its folder, with only HOME and PATH set.
-fn config_json(program: &Path, file: &Path, extra: &[&str]) -> Output {
+/// Runs `program [before...] -f FILE config [after...]` in the file's folder, with only HOME
+/// and PATH set.
+fn run_config(program: &Path, file: &Path, before: &[&str], after: &[&str]) -> Output {
     Command::new(program)
         .current_dir(file.parent().expect("a file has a folder"))
         .env_clear()
         .env("HOME", "/home/tester")
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args(before)
         .arg("-f")
         .arg(file)
-        .args(["config", "--format", "json"])
-        .args(extra)
+        .arg("config")
+        .args(after)
         .output()
         .expect("config runs")
+}
+
+/// `program config --format json` on `file`.
+fn config_json(program: &Path, file: &Path) -> Output {
+    run_config(program, file, &[], &["--format", "json"])
 }
 
 fn ours() -> PathBuf {
@@ -198,10 +205,7 @@ fn config_agrees_with_compose_v2() {
             .unwrap_or(&file)
             .display()
             .to_string();
-        let (theirs, mine) = (
-            config_json(&v2, &file, &[]),
-            config_json(&ours(), &file, &[]),
-        );
+        let (theirs, mine) = (config_json(&v2, &file), config_json(&ours(), &file));
         let (outcome, detail) = match (parse(&theirs), parse(&mine)) {
             (Some(a), Some(b)) => {
                 let mut diffs = Vec::new();
@@ -255,31 +259,13 @@ fn config_agrees_with_compose_v2() {
 
 /// Loads `file` with our `config`, then loads what it printed, and compares the two projects.
 fn round_trip(file: &Path, args: &[&str]) -> Result<(), String> {
-    let first = Command::new(ours())
-        .current_dir(file.parent().expect("a file has a folder"))
-        .env_clear()
-        .env("HOME", "/home/tester")
-        .args(args)
-        .arg("-f")
-        .arg(file)
-        .args(["config"])
-        .output()
-        .expect("config runs");
+    let first = run_config(&ours(), file, args, &[]);
     if !first.status.success() {
         return Ok(()); // not a project we accept: nothing to round-trip
     }
     let printed = file.with_file_name(".round-trip.yaml");
     std::fs::write(&printed, &first.stdout).expect("the output is written");
-    let again = Command::new(ours())
-        .current_dir(file.parent().expect("a file has a folder"))
-        .env_clear()
-        .env("HOME", "/home/tester")
-        .args(args)
-        .arg("-f")
-        .arg(&printed)
-        .args(["config"])
-        .output()
-        .expect("config runs");
+    let again = run_config(&ours(), &printed, args, &[]);
     std::fs::remove_file(&printed).expect("the copy is removed");
     if !again.status.success() {
         return Err(format!(

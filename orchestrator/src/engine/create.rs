@@ -3,13 +3,16 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bollard::models::{
-    ContainerCreateBody, DeviceMapping, EndpointSettings, HealthConfig, HostConfig,
-    HostConfigLogConfig, Ipam, IpamConfig, Mount, MountType, NetworkingConfig, PortBinding,
-    ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, DeviceMapping, DeviceRequest, EndpointSettings, HealthConfig, HostConfig,
+    HostConfigCgroupnsModeEnum, HostConfigLogConfig, Ipam, IpamConfig, Mount, MountType,
+    NetworkingConfig, PortBinding, ResourcesBlkioWeightDevice, ResourcesUlimits, RestartPolicy,
+    RestartPolicyNameEnum, ThrottleDevice,
 };
 
 use super::labels;
-use crate::project::model::{DeployRestartPolicy, MountKind, Network, Project, Service};
+use crate::project::model::{
+    BlkioDevice, DeployRestartPolicy, MountKind, Network, Project, Service,
+};
 
 /// What a container needs besides its service's configuration.
 pub struct ContainerPlan<'a> {
@@ -57,8 +60,12 @@ pub fn endpoints(plan: &ContainerPlan) -> Vec<(String, EndpointSettings)> {
             }
             aliases.extend(attachment.aliases.iter().cloned());
             aliases.dedup();
+            let external_links = &plan.service.external_links;
             let settings = EndpointSettings {
                 aliases: if plan.oneoff { None } else { Some(aliases) },
+                // On user-defined networks the engine takes links per endpoint, as Compose
+                // puts `external_links` there.
+                links: (!external_links.is_empty()).then(|| external_links.clone()),
                 ipam_config: attachment.ipv4_address.as_ref().map(|ip| {
                     bollard::models::EndpointIpamConfig {
                         ipv4_address: Some(ip.clone()),
@@ -271,7 +278,73 @@ fn runtime_options(plan: &ContainerPlan) -> HostConfig {
         group_add: non_empty(&s.group_add),
         runtime: s.runtime.clone(),
         oom_score_adj: s.oom_score_adj,
-        links: non_empty(&s.external_links),
+        cgroupns_mode: s.cgroup.as_deref().map(|c| match c {
+            "host" => HostConfigCgroupnsModeEnum::HOST,
+            _ => HostConfigCgroupnsModeEnum::PRIVATE,
+        }),
+        cgroup_parent: s.cgroup_parent.clone(),
+        cpu_period: s.cpu_period,
+        cpu_quota: s.cpu_quota,
+        cpu_realtime_period: s.cpu_rt_period,
+        cpu_realtime_runtime: s.cpu_rt_runtime,
+        device_cgroup_rules: non_empty(&s.device_cgroup_rules),
+        memory_swappiness: s.mem_swappiness,
+        oom_kill_disable: s.oom_kill_disable.then_some(true),
+        storage_opt: (!s.storage_opt.is_empty())
+            .then(|| s.storage_opt.clone().into_iter().collect()),
+        userns_mode: s.userns_mode.clone(),
+        uts_mode: s.uts.clone(),
+        volume_driver: s.volume_driver.clone(),
+        device_requests: (!s.gpus.is_empty()).then(|| {
+            s.gpus
+                .iter()
+                .map(|g| DeviceRequest {
+                    driver: g.driver.clone(),
+                    count: g.count,
+                    device_ids: (!g.device_ids.is_empty()).then(|| g.device_ids.clone()),
+                    // Compose asks for the `gpu` capability besides those written.
+                    capabilities: Some(vec![std::iter::once("gpu".to_owned())
+                        .chain(g.capabilities.iter().filter(|c| *c != "gpu").cloned())
+                        .collect()]),
+                    options: Some(g.options.clone().into_iter().collect()),
+                })
+                .collect()
+        }),
+        ..blkio(s)
+    }
+}
+
+/// `blkio_config` as the engine's block IO settings.
+fn blkio(s: &Service) -> HostConfig {
+    let Some(b) = &s.blkio_config else {
+        return HostConfig::default();
+    };
+    let throttle = |devices: &[BlkioDevice]| {
+        (!devices.is_empty()).then(|| {
+            devices
+                .iter()
+                .map(|d| ThrottleDevice {
+                    path: Some(d.path.clone()),
+                    rate: Some(d.rate),
+                })
+                .collect()
+        })
+    };
+    HostConfig {
+        blkio_weight: b.weight.map(|w| w as u16),
+        blkio_weight_device: (!b.weight_device.is_empty()).then(|| {
+            b.weight_device
+                .iter()
+                .map(|d| ResourcesBlkioWeightDevice {
+                    path: Some(d.path.clone()),
+                    weight: Some(d.weight as usize),
+                })
+                .collect()
+        }),
+        blkio_device_read_bps: throttle(&b.device_read_bps),
+        blkio_device_write_bps: throttle(&b.device_write_bps),
+        blkio_device_read_iops: throttle(&b.device_read_iops),
+        blkio_device_write_iops: throttle(&b.device_write_iops),
         ..Default::default()
     }
 }
@@ -414,6 +487,7 @@ pub fn container_body(plan: &ContainerPlan) -> ContainerCreateBody {
         user: s.user.clone(),
         working_dir: s.working_dir.clone(),
         hostname: s.hostname.clone(),
+        domainname: s.domainname.clone(),
         stop_signal: s.stop_signal.clone(),
         stop_timeout: s.stop_grace_period.map(|d| d.as_secs() as i64),
         tty: Some(s.tty),
@@ -443,5 +517,57 @@ pub fn container_body(plan: &ContainerPlan) -> ContainerCreateBody {
             endpoints_config: Some(HashMap::from([(name, settings)])),
         }),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `privileged` cannot be started on a nested engine (its capabilities are not ours to
+    /// give), nor `gpus` without a GPU, so the engine tests cannot read them back: the
+    /// request is checked here.
+    #[test]
+    fn privileged_and_service_namespaces_are_in_the_request() {
+        let mut project = Project::new("p", Default::default());
+        project.services.insert("db".into(), Service::default());
+        let service = Service {
+            privileged: true,
+            network_mode: Some("service:db".into()),
+            pid: Some("container:other".into()),
+            // `uts: host` cannot be started beside the engine tests' `domainname` either.
+            uts: Some("host".into()),
+            gpus: vec![crate::project::model::GpuRequest {
+                count: Some(-1),
+                ..Default::default()
+            }],
+            ..Service::default()
+        };
+        let plan = ContainerPlan {
+            project: &project,
+            service_name: "web",
+            service: &service,
+            name: "p-web-1".into(),
+            number: 1,
+            oneoff: false,
+            image: "i".into(),
+            image_id: "sha256:1".into(),
+            config_hash: "h".into(),
+            aliases: Vec::new(),
+            anonymous_volumes: BTreeMap::new(),
+            volumes_from: Vec::new(),
+            command: None,
+            extra_env: Vec::new(),
+            start_interval: false,
+        };
+        let host = container_body(&plan).host_config.unwrap();
+        assert_eq!(host.privileged, Some(true));
+        assert_eq!(host.network_mode.as_deref(), Some("container:p-db-1"));
+        assert_eq!(host.pid_mode.as_deref(), Some("container:other"));
+        assert_eq!(host.uts_mode.as_deref(), Some("host"));
+        let gpus = host.device_requests.expect("gpus are requested");
+        assert_eq!(gpus[0].count, Some(-1));
+        assert_eq!(gpus[0].capabilities, Some(vec![vec!["gpu".to_owned()]]));
+        assert!(endpoints(&plan).is_empty(), "no network is joined");
     }
 }

@@ -227,6 +227,40 @@ pub struct Service {
     /// Containers outside the project, `NAME[:ALIAS]`, linked by the engine.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub external_links: Vec<String>,
+    /// `host` or `private` cgroup namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cgroup_parent: Option<String>,
+    /// CPU CFS and realtime scheduling, in microseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_period: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_quota: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_rt_period: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_rt_runtime: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_cgroup_rules: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domainname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mem_swappiness: Option<i64>,
+    #[serde(skip_serializing_if = "is_false")]
+    pub oom_kill_disable: bool,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub storage_opt: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userns_mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uts: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume_driver: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gpus: Vec<GpuRequest>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blkio_config: Option<Blkio>,
     /// `develop` (watch rules, for `watch`), read but not applied: printed with its paths
     /// made absolute, as Compose prints it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -247,6 +281,52 @@ pub struct ObjectRef {
     pub gid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<u32>,
+}
+
+/// One `gpus` request; `count: -1` is all of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GpuRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_ids: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
+}
+
+/// `blkio_config`: block IO weight and limits.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Blkio {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub weight_device: Vec<BlkioWeight>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_read_bps: Vec<BlkioDevice>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_write_bps: Vec<BlkioDevice>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_read_iops: Vec<BlkioDevice>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_write_iops: Vec<BlkioDevice>,
+}
+
+/// A device and its rate limit (bytes or operations per second).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BlkioDevice {
+    pub path: String,
+    pub rate: i64,
+}
+
+/// A device and its relative weight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BlkioWeight {
+    pub path: String,
+    pub weight: i64,
 }
 
 /// `logging`: a driver and its options.

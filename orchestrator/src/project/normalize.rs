@@ -17,34 +17,27 @@ use super::{
     units::{parse_bytes, parse_duration, shell_words},
 };
 
-/// Service keys of the Compose Specification that this orchestrator reads but does not apply.
-const UNSUPPORTED_SERVICE_KEYS: &[&str] = &[
-    "annotations",
-    "attach",
-    "blkio_config",
-    "cgroup",
-    "cgroup_parent",
-    "cpu_count",
-    "cpu_percent",
-    "cpu_period",
-    "cpu_quota",
-    "cpu_rt_period",
-    "cpu_rt_runtime",
-    "credential_spec",
-    "device_cgroup_rules",
-    "domainname",
-    "gpus",
-    "isolation",
-    "label_file",
-    "mac_address",
-    "mem_swappiness",
-    "oom_kill_disable",
-    "post_start",
-    "pre_stop",
-    "storage_opt",
-    "userns_mode",
-    "uts",
-    "volume_driver",
+/// Service keys of the Compose Specification that this orchestrator reads but does not apply,
+/// each with the reason: none has a mapping the engine's API 1.41 takes on Linux.
+const UNSUPPORTED_SERVICE_KEYS: &[(&str, &str)] = &[
+    ("annotations", "it needs Docker Engine API 1.43"),
+    (
+        "attach",
+        "it chooses which logs `up` follows, which `up` does not do per service yet",
+    ),
+    ("cpu_count", "the engine applies it on Windows only"),
+    ("cpu_percent", "the engine applies it on Windows only"),
+    ("credential_spec", "the engine applies it on Windows only"),
+    ("isolation", "the engine applies it on Windows only"),
+    ("mac_address", "it needs Docker Engine API 1.44"),
+    (
+        "post_start",
+        "lifecycle hooks are not run by this orchestrator yet",
+    ),
+    (
+        "pre_stop",
+        "lifecycle hooks are not run by this orchestrator yet",
+    ),
 ];
 
 /// Everything normalization needs to know besides the tree.
@@ -137,6 +130,14 @@ impl Ctx<'_> {
                 self.expected(path, "a whole number", other);
                 None
             }
+        }
+    }
+
+    /// Microseconds: a number of them, or a duration (`400ms`).
+    fn micros(&mut self, v: &Tree, path: &DocPath) -> Option<i64> {
+        match v {
+            Tree::Number(_) => self.int(v, path),
+            _ => self.duration(v, path).map(|d| d.as_micros() as i64),
         }
     }
 
@@ -670,6 +671,7 @@ pub fn service(ctx: &mut Ctx, body: &Tree, path: &DocPath) -> Service {
         return s;
     };
     let mut env_files: Vec<(PathBuf, bool, DocPath)> = Vec::new();
+    let mut label_files: Vec<(PathBuf, DocPath)> = Vec::new();
     let mut scale = None;
     for (key, v) in map {
         let p = path.key(key);
@@ -768,6 +770,29 @@ pub fn service(ctx: &mut Ctx, body: &Tree, path: &DocPath) -> Service {
             "runtime" => s.runtime = ctx.string(v, &p),
             "oom_score_adj" => s.oom_score_adj = ctx.int(v, &p),
             "external_links" => s.external_links = ctx.strings(v, &p, false),
+            "cgroup" => s.cgroup = ctx.string(v, &p),
+            "cgroup_parent" => s.cgroup_parent = ctx.string(v, &p),
+            "cpu_period" => s.cpu_period = ctx.micros(v, &p),
+            "cpu_quota" => s.cpu_quota = ctx.micros(v, &p),
+            "cpu_rt_period" => s.cpu_rt_period = ctx.micros(v, &p),
+            "cpu_rt_runtime" => s.cpu_rt_runtime = ctx.micros(v, &p),
+            "device_cgroup_rules" => s.device_cgroup_rules = ctx.strings(v, &p, false),
+            "domainname" => s.domainname = ctx.string(v, &p),
+            "mem_swappiness" => s.mem_swappiness = ctx.int(v, &p),
+            "oom_kill_disable" => s.oom_kill_disable = ctx.bool(v, &p).unwrap_or(false),
+            "storage_opt" => s.storage_opt = ctx.labels(v, &p),
+            "userns_mode" => s.userns_mode = ctx.string(v, &p),
+            "uts" => s.uts = ctx.string(v, &p),
+            "volume_driver" => s.volume_driver = ctx.string(v, &p),
+            "label_file" => {
+                label_files = ctx
+                    .strings(v, &p, true)
+                    .into_iter()
+                    .map(|f| (ctx.absolute(&f), p.clone()))
+                    .collect()
+            }
+            "gpus" => s.gpus = gpus(ctx, v, &p),
+            "blkio_config" => s.blkio_config = blkio_config(ctx, v, &p),
             "develop" => {
                 ctx.warn(
                     &p,
@@ -776,10 +801,13 @@ pub fn service(ctx: &mut Ctx, body: &Tree, path: &DocPath) -> Service {
                 s.develop = Some(develop(ctx, v));
             }
             x if x.starts_with("x-") => {}
-            x if UNSUPPORTED_SERVICE_KEYS.contains(&x) => ctx.warn(
-                &p,
-                format!("{x} is not supported by this orchestrator yet; ignored"),
-            ),
+            x if UNSUPPORTED_SERVICE_KEYS.iter().any(|(k, _)| *k == x) => {
+                let why = UNSUPPORTED_SERVICE_KEYS
+                    .iter()
+                    .find(|(k, _)| *k == x)
+                    .map_or("", |(_, why)| why);
+                ctx.warn(&p, format!("{x} is not applied ({why}); ignored"))
+            }
             other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
         }
     }
@@ -797,6 +825,17 @@ pub fn service(ctx: &mut Ctx, body: &Tree, path: &DocPath) -> Service {
     for (name, value) in s.environment.iter_mut() {
         if value.is_none() {
             *value = ctx.env.get(name);
+        }
+    }
+    // `label_file` lines are labels beneath those written in `labels`.
+    for (file, p) in label_files {
+        match read_env_file(&file, &|_| None) {
+            Ok(vars) => {
+                for (k, v) in vars {
+                    s.labels.entry(k).or_insert(v);
+                }
+            }
+            Err(e) => ctx.error(&p, e),
         }
     }
     for (file, required, p) in env_files {
@@ -865,6 +904,103 @@ fn develop(ctx: &Ctx, v: &Tree) -> Tree {
         }
     }
     develop
+}
+
+/// `gpus: all`, or a list of `{driver, count, device_ids, capabilities, options}`.
+fn gpus(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Vec<GpuRequest> {
+    match v {
+        Tree::String(s) if s == "all" => vec![GpuRequest {
+            count: Some(-1),
+            ..GpuRequest::default()
+        }],
+        Tree::Array(items) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                let p = path.index(i);
+                let m = ctx.object(item, &p)?;
+                let mut g = GpuRequest::default();
+                for (k, val) in m {
+                    let kp = p.key(k);
+                    match k.as_str() {
+                        "driver" => g.driver = ctx.string(val, &kp),
+                        "count" => {
+                            g.count = match val {
+                                Tree::String(s) if s == "all" => Some(-1),
+                                other => ctx.int(other, &kp),
+                            }
+                        }
+                        "device_ids" => g.device_ids = ctx.strings(val, &kp, false),
+                        "capabilities" => g.capabilities = ctx.strings(val, &kp, false),
+                        "options" => g.options = ctx.labels(val, &kp),
+                        other => ctx.warn(&kp, format!("unknown key {other:?}; ignored")),
+                    }
+                }
+                Some(g)
+            })
+            .collect(),
+        other => {
+            ctx.expected(path, "all or a list of GPU requests", other);
+            Vec::new()
+        }
+    }
+}
+
+/// `blkio_config`: a weight, per-device weights, and per-device rate limits.
+fn blkio_config(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Blkio> {
+    let m = ctx.object(v, path)?;
+    let mut b = Blkio::default();
+    for (k, val) in m {
+        let p = path.key(k);
+        // Each entry: `path` and `key` (a size for the byte rates, else a number).
+        let entries = |ctx: &mut Ctx, key: &str, bytes: bool| -> Vec<(String, i64)> {
+            let Tree::Array(items) = val else {
+                ctx.expected(&p, "a list of devices", val);
+                return Vec::new();
+            };
+            let mut out = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let ip = p.index(i);
+                let Some(d) = ctx.object(item, &ip) else {
+                    continue;
+                };
+                let (Some(Tree::String(device)), Some(value)) = (d.get("path"), d.get(key)) else {
+                    ctx.error(&ip, format!("a device needs path and {key}"));
+                    continue;
+                };
+                let value = if bytes {
+                    ctx.bytes(value, &ip.key(key))
+                } else {
+                    ctx.int(value, &ip.key(key))
+                };
+                if let Some(value) = value {
+                    out.push((device.clone(), value));
+                }
+            }
+            out
+        };
+        let rates = |pairs: Vec<(String, i64)>| -> Vec<BlkioDevice> {
+            pairs
+                .into_iter()
+                .map(|(path, rate)| BlkioDevice { path, rate })
+                .collect()
+        };
+        match k.as_str() {
+            "weight" => b.weight = ctx.int(val, &p),
+            "weight_device" => {
+                b.weight_device = entries(ctx, "weight", false)
+                    .into_iter()
+                    .map(|(path, weight)| BlkioWeight { path, weight })
+                    .collect()
+            }
+            "device_read_bps" => b.device_read_bps = rates(entries(ctx, "rate", true)),
+            "device_write_bps" => b.device_write_bps = rates(entries(ctx, "rate", true)),
+            "device_read_iops" => b.device_read_iops = rates(entries(ctx, "rate", false)),
+            "device_write_iops" => b.device_write_iops = rates(entries(ctx, "rate", false)),
+            other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
+        }
+    }
+    Some(b)
 }
 
 fn logging(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Logging> {

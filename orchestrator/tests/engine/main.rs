@@ -8,6 +8,7 @@ mod commands;
 mod converge;
 mod failures;
 mod helpers;
+mod keys;
 mod plans;
 mod standins;
 mod volumes;
