@@ -105,6 +105,8 @@ pub enum Command {
     Top(ServicesArgs),
     /// List the projects on this engine, with their volumes.
     Ls(LsArgs),
+    /// Deploy the project on a Docker Swarm (DOCKER_HOST names a manager): up, ps, down.
+    Swarm(crate::commands::swarm::SwarmArgs),
 }
 
 /// Service names, or all services when none are given.

@@ -25,6 +25,8 @@ pub enum Error {
     #[error(transparent)]
     Engine(#[from] engine::EngineError),
     #[error(transparent)]
+    Swarm(#[from] engine::swarm::SwarmError),
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     /// A command-line value that cannot be read.
     #[error("{0}")]

@@ -16,6 +16,7 @@ pub mod ps;
 pub mod pull;
 pub mod rm;
 pub mod run;
+pub mod swarm;
 pub mod top;
 pub mod up;
 

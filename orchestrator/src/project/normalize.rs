@@ -1143,10 +1143,13 @@ fn deploy(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Deploy> {
                 }
             }
             "mode" | "placement" | "restart_policy" | "update_config" | "rollback_config"
-            | "labels" | "endpoint_mode" => ctx.warn(
-                &p,
-                format!("deploy.{k} applies to Swarm mode only; ignored on a single engine"),
-            ),
+            | "labels" | "endpoint_mode" => {
+                d.swarm.insert(k.clone(), val.clone());
+                ctx.warn(
+                    &p,
+                    format!("deploy.{k} applies to Swarm mode only; ignored on a single engine"),
+                )
+            }
             other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
         }
     }

@@ -1,0 +1,127 @@
+//! `swarm up|ps|down`: the project on a Docker Swarm, through the manager that DOCKER_HOST
+//! names. The verbs only read their arguments and print; `engine::swarm` decides and acts.
+
+use std::{io::Write, time::Duration};
+
+use clap::{Args, Subcommand};
+
+use super::Context;
+use crate::{
+    engine::{
+        images::{BuildPolicy, ImagePolicy},
+        swarm::{self, spec::Layout, DeployRequest},
+    },
+    Error,
+};
+
+/// `swarm`'s verbs.
+#[derive(Debug, Args)]
+pub struct SwarmArgs {
+    #[command(subcommand)]
+    pub verb: SwarmVerb,
+}
+
+/// What to do on the swarm.
+#[derive(Debug, Subcommand)]
+pub enum SwarmVerb {
+    /// Deploy the project as Swarm services named PROJECT_SERVICE, in dependency order.
+    ///
+    /// DOCKER_HOST must name a swarm manager (e.g. unix:///run/osw1/n1/docker.sock for a
+    /// cluster of scripts/swarm-cluster). Images are built or found on the manager's engine,
+    /// pushed to --registry and pinned to their digest. Each service with dependents is waited
+    /// for (its tasks running, healthy where it has a health check) before the next one is
+    /// deployed. A second `swarm up` with nothing changed sends nothing. Every compose key
+    /// Swarm cannot apply is named in a warning.
+    Up(SwarmUpArgs),
+    /// List the tasks of the project's services: node, desired and current state, error.
+    Ps,
+    /// Remove the project's services and networks (volumes stay on their nodes).
+    Down(SwarmDownArgs),
+}
+
+/// `swarm up`'s options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SwarmUpArgs {
+    /// Registry every node pulls from, HOST[:PORT] (e.g. the in-swarm one at a node's
+    /// address:5000). Without it, every node must already have every image.
+    #[arg(long, value_name = "HOST")]
+    pub registry: Option<String>,
+    /// Reach services by DNS round robin and publish ports on each node's own address (host
+    /// mode, a task on every node), for nodes without IPVS, where Swarm's virtual IPs and
+    /// ingress routing mesh do not work. Default: what the file says (VIP and ingress).
+    #[arg(long)]
+    pub dnsrr: bool,
+    /// Remove the project's services that are no longer in the file.
+    #[arg(long)]
+    pub prune: bool,
+    /// Build images before deploying, even if they exist.
+    #[arg(long)]
+    pub build: bool,
+    /// How long each dependency's tasks may take to run, in seconds.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub wait_timeout: u64,
+}
+
+/// `swarm down`'s options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SwarmDownArgs {
+    /// How long to wait for a network's last task to go, in seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+/// Runs a `swarm` verb.
+pub async fn run(ctx: &Context, args: &SwarmArgs) -> Result<i32, Error> {
+    let project = ctx.project();
+    match &args.verb {
+        SwarmVerb::Up(up) => {
+            let request = DeployRequest {
+                layout: if up.dnsrr {
+                    Layout::DnsrrHost
+                } else {
+                    Layout::AsWritten
+                },
+                registry: up.registry.clone(),
+                images: ImagePolicy {
+                    build: if up.build {
+                        BuildPolicy::Always
+                    } else {
+                        BuildPolicy::Missing
+                    },
+                    no_stand_ins: ctx.no_stand_ins,
+                    ..ImagePolicy::default()
+                },
+                prune: up.prune,
+                timeout: Duration::from_secs(up.wait_timeout),
+                dry_run: ctx.dry_run,
+            };
+            let order = &ctx.loaded.start_order;
+            let plan = swarm::deploy(&ctx.engine, project, order, &request, &ctx.progress).await?;
+            if ctx.dry_run {
+                let mut out = std::io::stdout().lock();
+                writeln!(
+                    out,
+                    "dry run: nothing is sent; images are not pushed; the plan is"
+                )?;
+                write!(out, "{plan}")?;
+            }
+        }
+        SwarmVerb::Ps => {
+            let rows = swarm::tasks(&ctx.engine, &project.name).await?;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "SERVICE\tSLOT\tNODE\tDESIRED\tSTATE\tERROR\tIMAGE")?;
+            for r in rows {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    r.service, r.slot, r.node, r.desired, r.state, r.error, r.image
+                )?;
+            }
+        }
+        SwarmVerb::Down(down) => {
+            let timeout = Duration::from_secs(down.timeout);
+            swarm::remove(&ctx.engine, project, timeout, &ctx.progress).await?;
+        }
+    }
+    Ok(0)
+}
