@@ -101,7 +101,7 @@ pub async fn run(ctx: &Context, args: &SwarmArgs) -> Result<i32, Error> {
                 let mut out = std::io::stdout().lock();
                 writeln!(
                     out,
-                    "dry run: nothing is sent; images are not pushed; the plan is"
+                    "dry run: nothing is built, pushed or sent; the plan is"
                 )?;
                 write!(out, "{plan}")?;
             }

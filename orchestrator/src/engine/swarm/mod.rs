@@ -14,7 +14,7 @@ use std::{
 };
 
 use bollard::{
-    models::{ServiceSpec, TaskState},
+    models::{ServiceSpec, ServiceUpdateStatusStateEnum as UpdateState, TaskState},
     query_parameters::{
         ListNetworksOptions, ListServicesOptions, ListTasksOptions, PushImageOptions,
         TagImageOptions, UpdateServiceOptions,
@@ -42,12 +42,8 @@ pub enum SwarmError {
     Engine(#[from] EngineError),
     #[error("the engine at {host} is not a swarm manager ({state}): point DOCKER_HOST at a manager node")]
     NotManager { host: String, state: String },
-    #[error("service {service} did not run within {}s: {why}", .timeout.as_secs())]
-    NotRunning {
-        service: String,
-        timeout: Duration,
-        why: String,
-    },
+    #[error("service {service} is not running: {why}")]
+    NotRunning { service: String, why: String },
     #[error("could not push {image} to {registry}: {why}")]
     Push {
         image: String,
@@ -117,19 +113,28 @@ pub async fn observe(engine: &Engine, project: &str) -> Result<Observed, SwarmEr
 
 /// Makes each service's image available to every node: built or found on the manager's engine
 /// as `up` does, tagged into `registry`, pushed, and named by the pushed digest. Without a
-/// registry, each service runs its image by name and every node must already have it.
+/// registry, each service runs its image by name and every node must already have it. With
+/// `dry_run`, nothing is built or pushed: an image pushed before is named by that digest, any
+/// other by its tag.
 pub async fn publish_images(
     engine: &Engine,
     project: &Project,
     services: &[String],
     registry: Option<&str>,
     policy: &ImagePolicy,
+    dry_run: bool,
     progress: &Progress,
 ) -> Result<BTreeMap<String, String>, SwarmError> {
-    let resolved = images::resolve(engine, project, services, policy, false, progress).await?;
+    let resolved = images::resolve(engine, project, services, policy, dry_run, progress).await?;
     let mut pinned = BTreeMap::new();
+    // Services that share an image share its push.
+    let mut pushed: BTreeMap<String, String> = BTreeMap::new();
     for service in services {
         let image = project.image_name(service);
+        if let Some(reference) = pushed.get(&image) {
+            pinned.insert(service.clone(), reference.clone());
+            continue;
+        }
         let Some(registry) = registry else {
             progress.warn(format!(
                 "service {service}: no --registry, so every node must already have {image}"
@@ -150,10 +155,19 @@ pub async fn publish_images(
         let repo = format!("{registry}/{path}");
         let tag = reference.tag.clone().unwrap_or_else(|| "latest".into());
         let id = &resolved.images[service].id;
-        push(engine, id, &repo, &tag, registry).await?;
-        let digest = pushed_digest(engine, &repo, id).await?;
-        progress.event("Image", &format!("{repo}:{tag}"), "Pushed");
-        pinned.insert(service.clone(), format!("{repo}:{tag}@{digest}"));
+        let reference = if dry_run {
+            match pushed_digest(engine, &repo, id).await {
+                Ok(digest) => format!("{repo}:{tag}@{digest}"),
+                Err(_) => format!("{repo}:{tag}"),
+            }
+        } else {
+            push(engine, id, &repo, &tag, registry).await?;
+            let digest = pushed_digest(engine, &repo, id).await?;
+            progress.event("Image", &format!("{repo}:{tag}"), "Pushed");
+            format!("{repo}:{tag}@{digest}")
+        };
+        pushed.insert(image, reference.clone());
+        pinned.insert(service.clone(), reference);
     }
     Ok(pinned)
 }
@@ -299,21 +313,36 @@ impl Executor<'_> {
     }
 }
 
-/// A network is in use until the last task on it is gone, a little after its service: retries
-/// until `timeout`.
+/// A network is in use until the last task on it is gone, a little after its service, and the
+/// manager removes it a little after it accepted the removal: retries, then waits until it is
+/// gone (so that a `swarm up` right after can create it again), until `timeout`.
 async fn remove_network(engine: &Engine, name: &str, timeout: Duration) -> Result<(), SwarmError> {
     let deadline = Instant::now() + timeout;
+    let failed = |e| EngineError::api(format!("could not remove network {name}"))(e);
     loop {
         match engine.docker.remove_network(name).await {
-            Ok(()) => return Ok(()),
+            Ok(()) => break,
             Err(e) if super::is_not_found(&e) => return Ok(()),
             Err(e) if Instant::now() < deadline => {
                 tracing::debug!(%name, error = %e, "network still in use");
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
-            Err(e) => {
-                return Err(EngineError::api(format!("could not remove network {name}"))(e).into())
+            Err(e) => return Err(failed(e).into()),
+        }
+    }
+    loop {
+        match engine.docker.inspect_network(name, None).await {
+            Err(e) if super::is_not_found(&e) => return Ok(()),
+            Err(e) => return Err(failed(e).into()),
+            Ok(_) if Instant::now() >= deadline => {
+                return Err(EngineError::NotReady {
+                    service: name.to_owned(),
+                    what: "go away".into(),
+                    why: format!("network {name} still exists after {}s", timeout.as_secs()),
+                }
+                .into())
             }
+            Ok(_) => tokio::time::sleep(Duration::from_millis(250)).await,
         }
     }
 }
@@ -404,6 +433,27 @@ pub async fn wait_running(
                 "could not inspect service {name}"
             )))?;
         let id = service.id.unwrap_or_default();
+        // An update still rolling counts as not yet running; one that ended in a pause or a
+        // rollback failed, with Swarm's message.
+        let update = service.update_status.unwrap_or_default();
+        let rolling = match update.state {
+            Some(UpdateState::UPDATING | UpdateState::ROLLBACK_STARTED) => true,
+            Some(
+                UpdateState::PAUSED
+                | UpdateState::ROLLBACK_PAUSED
+                | UpdateState::ROLLBACK_COMPLETED,
+            ) => {
+                return Err(SwarmError::NotRunning {
+                    service: name.to_owned(),
+                    why: format!(
+                        "its update ended {}: {}",
+                        update.state.map(|s| s.to_string()).unwrap_or_default(),
+                        update.message.unwrap_or_default()
+                    ),
+                })
+            }
+            _ => false,
+        };
         let wanted = service
             .spec
             .and_then(|s| s.mode)
@@ -430,14 +480,17 @@ pub async fn wait_running(
             Some(n) => running >= n,
             None => running > 0 && running == tasks.len() as i64,
         };
-        if enough {
+        if enough && !rolling {
             return Ok(());
         }
-        let why = tasks
+        let task_error = tasks
             .iter()
             .filter_map(|t| t.status.as_ref())
-            .find_map(|s| s.err.clone().filter(|e| !e.is_empty()))
-            .unwrap_or_else(|| format!("{running} task(s) running"));
+            .find_map(|s| s.err.clone().filter(|e| !e.is_empty()));
+        let why = match task_error {
+            Some(e) => e,
+            None => format!("{running} task(s) running after {}s", timeout.as_secs()),
+        };
         if tasks
             .iter()
             .any(|t| t.status.as_ref().and_then(|s| s.state) == Some(TaskState::REJECTED))
@@ -445,7 +498,6 @@ pub async fn wait_running(
         {
             return Err(SwarmError::NotRunning {
                 service: name.to_owned(),
-                timeout,
                 why,
             });
         }
@@ -477,22 +529,16 @@ pub async fn deploy(
 ) -> Result<Plan, SwarmError> {
     check_manager(engine).await?;
     let observed = observe(engine, &project.name).await?;
-    let images = if request.dry_run {
-        order
-            .iter()
-            .map(|s| (s.clone(), project.image_name(s)))
-            .collect()
-    } else {
-        publish_images(
-            engine,
-            project,
-            order,
-            request.registry.as_deref(),
-            &request.images,
-            progress,
-        )
-        .await?
-    };
+    let images = publish_images(
+        engine,
+        project,
+        order,
+        request.registry.as_deref(),
+        &request.images,
+        request.dry_run,
+        progress,
+    )
+    .await?;
     let specs: BTreeMap<String, Converted> = order
         .iter()
         .map(|s| {

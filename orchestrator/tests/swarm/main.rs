@@ -1,0 +1,230 @@
+//! `orchestrator swarm` on a real three-node Docker Swarm made by `scripts/swarm-cluster` (root,
+//! iproute2, iptables, dockerd; the registry:2 stand-in in this machine's engine, which
+//! `scripts/stand-ins registry` makes). Nothing is pulled from outside: the stack's image is
+//! built on the manager from a static busybox, pushed to the in-swarm registry, and pulled from
+//! there by the other nodes. This kernel has no IPVS, so the stack is deployed with `--dnsrr`
+//! (DNS round robin, ports published in host mode on every node); what is sent for VIP and
+//! ingress is tested at the spec level (`engine::swarm::plan`'s tests).
+
+mod cluster;
+
+use std::{
+    path::Path,
+    process::{Command, Output},
+    time::{Duration, Instant},
+};
+
+use cluster::{eventually, http_get, Cluster};
+
+/// A service `api` (two replicas, a health check) and a service `web` that publishes port
+/// 18080 and answers `/cgi-bin/api` by asking `api` by name over the project's overlay network.
+const STACK: &str = r#"
+services:
+  api:
+    build: ./box
+    image: swarmtest-box:1
+    command: [sh, -c, "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8000 -h /www"]
+    healthcheck:
+      test: [CMD, wget, -q, -O, /dev/null, http://127.0.0.1:8000/]
+      interval: 1s
+      retries: 30
+    deploy:
+      replicas: 2
+  web:
+    image: swarmtest-box:1
+    command:
+      - sh
+      - -c
+      - |
+        mkdir -p /www/cgi-bin
+        printf '#!/bin/sh\necho Content-Type: text/plain\necho\nwget -q -O - http://api:8000/\n' > /www/cgi-bin/api
+        chmod +x /www/cgi-bin/api
+        exec httpd -f -p 80 -h /www
+    ports: ["18080:80"]
+    depends_on:
+      api: {condition: service_healthy}
+"#;
+
+/// Writes the stack and its image's build context (busybox on `scratch`) into `dir`.
+fn write_stack(dir: &Path) {
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("a static busybox (apt-get install busybox-static; scripts/test does it)");
+    let context = dir.join("box");
+    std::fs::create_dir_all(&context).unwrap();
+    std::fs::copy(busybox, context.join("busybox")).unwrap();
+    std::fs::write(
+        context.join("Dockerfile"),
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nCMD [\"sh\"]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("compose.yaml"), STACK).unwrap();
+}
+
+/// Runs `orchestrator -p swt ARGS` in `dir` against the cluster's manager.
+fn orchestrator(dir: &Path, cluster: &Cluster, args: &[&str]) -> Output {
+    let mut all = vec!["-p", "swt", "--progress", "plain"];
+    all.extend_from_slice(args);
+    Command::new(env!("CARGO_BIN_EXE_orchestrator"))
+        .current_dir(dir)
+        .args(&all)
+        .env("DOCKER_HOST", cluster.manager())
+        .env_remove("COMPOSE_FILE")
+        .env_remove("COMPOSE_PROJECT_NAME")
+        .output()
+        .expect("the orchestrator runs")
+}
+
+fn ok(out: Output, what: &str) -> String {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{what} failed:\n{text}");
+    // Progress lines align their columns; one space between words is easier to look for.
+    text.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_stack_deployed_on_three_nodes_answers_on_every_node_and_a_second_deploy_changes_nothing() {
+    let started = Instant::now();
+    let cluster = Cluster::up(3);
+    cluster.start_registry();
+    eprintln!("cluster and registry: {:?}", started.elapsed());
+    let dir = tempfile::tempdir().unwrap();
+    write_stack(dir.path());
+
+    // Not a manager: refused before anything is built or sent.
+    let worker = Command::new(env!("CARGO_BIN_EXE_orchestrator"))
+        .current_dir(dir.path())
+        .args(["-p", "swt", "swarm", "up"])
+        .env("DOCKER_HOST", &cluster.nodes[1].host)
+        .output()
+        .unwrap();
+    let refused = String::from_utf8_lossy(&worker.stderr);
+    assert!(
+        !worker.status.success() && refused.contains("is not a swarm manager"),
+        "{refused}"
+    );
+
+    let deploy = Instant::now();
+    let up = ["swarm", "up", "--registry", &cluster.registry, "--dnsrr"];
+    let first = ok(orchestrator(dir.path(), &cluster, &up), "swarm up");
+    eprintln!(
+        "cold swarm up (build, push, deploy, wait for api): {:?}",
+        deploy.elapsed()
+    );
+    assert!(first.contains("Service swt_api Created"), "{first}");
+    assert!(first.contains("Service swt_api Running"), "{first}");
+    assert!(first.contains("Service swt_web Created"), "{first}");
+
+    // `docker stack` sees our services; images are pinned to what was pushed.
+    let services = cluster.docker(0, &["stack", "services", "swt", "--format", "{{.Name}}"]);
+    let mut names: Vec<&str> = services.lines().collect();
+    names.sort_unstable();
+    assert_eq!(names, ["swt_api", "swt_web"]);
+    let image = cluster.docker(
+        0,
+        &[
+            "service",
+            "inspect",
+            "swt_web",
+            "--format",
+            "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
+        ],
+    );
+    assert!(
+        image.starts_with(&format!("{}/swarmtest-box:1@sha256:", cluster.registry)),
+        "{image}"
+    );
+
+    // Every node answers on its own address, and reaches api by name over the overlay.
+    let answering = Instant::now();
+    for node in &cluster.nodes {
+        let body = eventually(
+            &format!("web on {}:18080", node.address),
+            Duration::from_secs(60),
+            || http_get(&node.address, 18080, "/cgi-bin/api").filter(|b| !b.trim().is_empty()),
+        );
+        assert_eq!(
+            body.trim().len(),
+            12,
+            "api answers its container's hostname: {body:?}"
+        );
+    }
+    eprintln!(
+        "every node answering: {:?} after swarm up",
+        answering.elapsed()
+    );
+
+    // The second deploy sends nothing: no service's version moves.
+    let versions = || {
+        cluster.docker(
+            0,
+            &[
+                "service",
+                "inspect",
+                "swt_api",
+                "swt_web",
+                "--format",
+                "{{.Version.Index}}",
+            ],
+        )
+    };
+    let before = versions();
+    let again = Instant::now();
+    let second = ok(orchestrator(dir.path(), &cluster, &up), "second swarm up");
+    eprintln!("swarm up with nothing changed: {:?}", again.elapsed());
+    assert!(second.contains("Service swt_api Unchanged"), "{second}");
+    assert!(second.contains("Service swt_web Unchanged"), "{second}");
+    assert!(!second.contains("Updated"), "{second}");
+    assert_eq!(versions(), before);
+
+    let ps = ok(
+        orchestrator(dir.path(), &cluster, &["swarm", "ps"]),
+        "swarm ps",
+    );
+    let running = ps
+        .lines()
+        .filter(|l| l.contains(" running running "))
+        .count();
+    assert!(running >= 5, "2 api replicas and web on 3 nodes:\n{ps}");
+
+    ok(
+        orchestrator(dir.path(), &cluster, &["swarm", "down"]),
+        "swarm down",
+    );
+    assert_eq!(
+        cluster.docker(
+            0,
+            &[
+                "service",
+                "ls",
+                "-q",
+                "--filter",
+                "label=com.docker.stack.namespace=swt"
+            ]
+        ),
+        ""
+    );
+    assert_eq!(
+        cluster.docker(
+            0,
+            &[
+                "network",
+                "ls",
+                "-q",
+                "--filter",
+                "label=com.docker.stack.namespace=swt"
+            ]
+        ),
+        ""
+    );
+    cluster.down();
+    eprintln!("whole test: {:?}", started.elapsed());
+}
