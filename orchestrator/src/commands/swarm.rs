@@ -31,11 +31,16 @@ pub enum SwarmVerb {
     /// pushed to --registry and pinned to their digest. Each service with dependents is waited
     /// for (its tasks running, healthy where it has a health check) before the next one is
     /// deployed. A second `swarm up` with nothing changed sends nothing. Every compose key
-    /// Swarm cannot apply is named in a warning.
+    /// Swarm cannot apply is named in a warning. With --dry-run, prints the plan and sends
+    /// nothing.
+    ///
+    /// Example: DOCKER_HOST=unix:///run/osw1/n1/docker.sock orchestrator swarm up --registry
+    /// 10.213.1.11:5000 --dnsrr
     Up(SwarmUpArgs),
     /// List the tasks of the project's services: node, desired and current state, error.
     Ps,
-    /// Remove the project's services and networks (volumes stay on their nodes).
+    /// Remove the project's services and networks (volumes stay on their nodes). With
+    /// --dry-run, prints what would be removed.
     Down(SwarmDownArgs),
 }
 
@@ -97,14 +102,7 @@ pub async fn run(ctx: &Context, args: &SwarmArgs) -> Result<i32, Error> {
             };
             let order = &ctx.loaded.start_order;
             let plan = swarm::deploy(&ctx.engine, project, order, &request, &ctx.progress).await?;
-            if ctx.dry_run {
-                let mut out = std::io::stdout().lock();
-                writeln!(
-                    out,
-                    "dry run: nothing is built, pushed or sent; the plan is"
-                )?;
-                write!(out, "{plan}")?;
-            }
+            print_dry_run(ctx, &plan)?;
         }
         SwarmVerb::Ps => {
             let rows = swarm::tasks(&ctx.engine, &project.name).await?;
@@ -120,8 +118,23 @@ pub async fn run(ctx: &Context, args: &SwarmArgs) -> Result<i32, Error> {
         }
         SwarmVerb::Down(down) => {
             let timeout = Duration::from_secs(down.timeout);
-            swarm::remove(&ctx.engine, project, timeout, &ctx.progress).await?;
+            let plan =
+                swarm::remove(&ctx.engine, project, timeout, ctx.dry_run, &ctx.progress).await?;
+            print_dry_run(ctx, &plan)?;
         }
     }
     Ok(0)
+}
+
+/// With `--dry-run`, prints the plan that was decided and not sent.
+fn print_dry_run(ctx: &Context, plan: &swarm::plan::Plan) -> Result<(), Error> {
+    if ctx.dry_run {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "dry run: nothing is built, pushed or sent; the plan is"
+        )?;
+        write!(out, "{plan}")?;
+    }
+    Ok(())
 }

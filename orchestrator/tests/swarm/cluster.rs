@@ -7,13 +7,13 @@
 use std::{
     io::{Read, Write},
     net::{SocketAddr, TcpStream},
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Command, Output},
     time::{Duration, Instant},
 };
 
 /// The script, from the workspace root.
-fn script() -> PathBuf {
+pub fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/swarm-cluster")
 }
 
@@ -135,6 +135,63 @@ impl Drop for Cluster {
             }
         }
     }
+}
+
+/// What is left on this machine of cluster `id`, found by its name prefix: namespaces, links
+/// (bridge, veths), iptables rules, mounts, directories and daemons. Empty when it is all gone.
+pub fn leftovers(id: &str) -> Vec<String> {
+    let prefix = format!("osw{id}");
+    let lines = |program: &str, args: &[&str]| -> Vec<String> {
+        let out = Command::new(program)
+            .args(args)
+            .output()
+            .expect("the tool runs");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut left: Vec<String> = Vec::new();
+    let named = |line: &str| {
+        line.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|word| {
+                word.starts_with(&prefix) && word[prefix.len()..].starts_with(['n', 'h', 'p', 'b'])
+            })
+    };
+    left.extend(
+        lines("ip", &["netns", "list"])
+            .into_iter()
+            .filter(|l| named(l)),
+    );
+    left.extend(
+        lines("ip", &["-o", "link", "show"])
+            .into_iter()
+            .filter(|l| named(l)),
+    );
+    let comment = format!("--comment {prefix} ");
+    left.extend(
+        lines("iptables", &["-S", "FORWARD"])
+            .into_iter()
+            .filter(|l| l.contains(&comment) || l.contains(&format!("--comment \"{prefix}\""))),
+    );
+    let dirs = [format!("/run/{prefix}"), format!("/tmp/{prefix}")];
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    left.extend(
+        mounts
+            .lines()
+            .filter(|l| {
+                dirs.iter()
+                    .any(|d| l.contains(&format!(" {d}/")) || l.contains(&format!(" {d} ")))
+            })
+            .map(str::to_owned),
+    );
+    left.extend(dirs.iter().filter(|d| Path::new(d).exists()).cloned());
+    left.extend(
+        lines("ps", &["-eo", "args"])
+            .into_iter()
+            .filter(|l| l.contains(&format!("/tmp/{prefix}/"))),
+    );
+    left
 }
 
 /// A plain HTTP GET of `path` at `address:port` (a node of a test cluster only); the body, or

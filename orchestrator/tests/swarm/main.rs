@@ -14,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use cluster::{eventually, http_get, Cluster};
+use cluster::{eventually, http_get, leftovers, script, Cluster};
 
 /// A service `api` (two replicas, a health check) and a service `web` that publishes port
 /// 18080 and answers `/cgi-bin/api` by asking `api` by name over the project's overlay network.
@@ -28,6 +28,7 @@ services:
       test: [CMD, wget, -q, -O, /dev/null, http://127.0.0.1:8000/]
       interval: 1s
       retries: 30
+    stop_grace_period: 1s
     deploy:
       replicas: 2
   web:
@@ -41,6 +42,7 @@ services:
         chmod +x /www/cgi-bin/api
         exec httpd -f -p 80 -h /www
     ports: ["18080:80"]
+    stop_grace_period: 1s
     depends_on:
       api: {condition: service_healthy}
 "#;
@@ -195,10 +197,12 @@ fn a_stack_deployed_on_three_nodes_answers_on_every_node_and_a_second_deploy_cha
         .count();
     assert!(running >= 5, "2 api replicas and web on 3 nodes:\n{ps}");
 
+    let removing = Instant::now();
     ok(
         orchestrator(dir.path(), &cluster, &["swarm", "down"]),
         "swarm down",
     );
+    eprintln!("swarm down: {:?}", removing.elapsed());
     assert_eq!(
         cluster.docker(
             0,
@@ -225,6 +229,62 @@ fn a_stack_deployed_on_three_nodes_answers_on_every_node_and_a_second_deploy_cha
         ),
         ""
     );
+    let teardown = Instant::now();
     cluster.down();
+    eprintln!("cluster teardown: {:?}", teardown.elapsed());
     eprintln!("whole test: {:?}", started.elapsed());
+}
+
+#[test]
+fn a_failing_test_leaves_no_namespace_bridge_rule_daemon_or_directory() {
+    let id = std::thread::spawn(|| {
+        let cluster = Cluster::up(2);
+        let id = cluster.id.clone();
+        assert!(
+            !leftovers(&id).is_empty(),
+            "a running cluster is found by its prefix"
+        );
+        // The test fails here; the guard's Drop tears the cluster down while unwinding.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _cluster = cluster;
+            panic!("a test that fails");
+        }));
+        assert!(result.is_err());
+        id
+    })
+    .join()
+    .expect("the thread reports the cluster's ID");
+    assert_eq!(leftovers(&id), Vec::<String>::new());
+}
+
+#[test]
+fn a_cluster_whose_test_process_died_is_reaped_by_its_prefix() {
+    // A process that is gone owns the cluster, as if its test had been killed (no Drop ran).
+    let mut gone = Command::new("true").spawn().unwrap();
+    gone.wait().unwrap();
+    let out = Command::new(script())
+        .args(["up", "1", "--owner", &gone.id().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let description = String::from_utf8_lossy(&out.stdout);
+    let id = description
+        .lines()
+        .find_map(|l| l.strip_prefix("ID="))
+        .expect("the description names the ID")
+        .to_owned();
+    let reaped = Command::new(script())
+        .args(["down", "stale"])
+        .output()
+        .unwrap();
+    assert!(
+        reaped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reaped.stderr)
+    );
+    assert_eq!(leftovers(&id), Vec::<String>::new());
 }

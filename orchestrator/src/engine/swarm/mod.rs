@@ -571,16 +571,20 @@ pub async fn deploy(
     Ok(plan)
 }
 
-/// Removes the project's services and networks from the swarm.
+/// Removes the project's services and networks from the swarm (with `dry_run`, only decides).
 pub async fn remove(
     engine: &Engine,
     project: &Project,
     timeout: Duration,
+    dry_run: bool,
     progress: &Progress,
 ) -> Result<Plan, SwarmError> {
     check_manager(engine).await?;
     let observed = observe(engine, &project.name).await?;
     let plan = plan::down(&observed);
+    if dry_run {
+        return Ok(plan);
+    }
     let specs = BTreeMap::new();
     Executor {
         engine,
