@@ -30,7 +30,9 @@ pub enum SwarmVerb {
     /// cluster of scripts/swarm-cluster). Images are built or found on the manager's engine,
     /// pushed to --registry and pinned to their digest. Each service with dependents is waited
     /// for (its tasks running, healthy where it has a health check) before the next one is
-    /// deployed. A second `swarm up` with nothing changed sends nothing. Every compose key
+    /// deployed, and the others before it returns (unless -d): a release that does not start
+    /// is rolled back by Swarm and reported with the task's error, exit 1. A second `swarm up`
+    /// with nothing changed sends nothing. Every compose key
     /// Swarm cannot apply is named in a warning. With --dry-run, prints the plan and sends
     /// nothing.
     ///
@@ -59,6 +61,9 @@ pub struct SwarmUpArgs {
     /// Remove the project's services that are no longer in the file.
     #[arg(long)]
     pub prune: bool,
+    /// Return once the services are sent, without waiting for those nothing depends on to run.
+    #[arg(short, long)]
+    pub detach: bool,
     /// Build images before deploying, even if they exist.
     #[arg(long)]
     pub build: bool,
@@ -97,6 +102,7 @@ pub async fn run(ctx: &Context, args: &SwarmArgs) -> Result<i32, Error> {
                     ..ImagePolicy::default()
                 },
                 prune: up.prune,
+                detach: up.detach,
                 timeout: Duration::from_secs(up.wait_timeout),
                 dry_run: ctx.dry_run,
             };

@@ -31,6 +31,7 @@ services:
     stop_grace_period: 1s
     deploy:
       replicas: 2
+      update_config: {order: start-first, monitor: 3s}
   web:
     image: swarmtest-box:1
     command:
@@ -186,6 +187,46 @@ fn a_stack_deployed_on_three_nodes_answers_on_every_node_and_a_second_deploy_cha
     assert!(second.contains("Service swt_web Unchanged"), "{second}");
     assert!(!second.contains("Updated"), "{second}");
     assert_eq!(versions(), before);
+
+    // A release that exits at start: rolled back with no flag, reported, exit 1; the old
+    // replicas ran throughout (start-first), so the stack still answers.
+    let good = std::fs::read_to_string(dir.path().join("compose.yaml")).unwrap();
+    let bad = good.replace(
+        "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8000 -h /www",
+        "echo this release cannot start >&2; exit 3",
+    );
+    std::fs::write(dir.path().join("compose.yaml"), bad).unwrap();
+    let rollout = Instant::now();
+    let failed = orchestrator(dir.path(), &cluster, &up);
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    eprintln!(
+        "bad release rolled back and reported: {:?}",
+        rollout.elapsed()
+    );
+    assert_eq!(failed.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("service swt_api is not running: its update ended rollback_completed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("non-zero exit (3)"),
+        "the task's own error: {stderr}"
+    );
+    let state = cluster.docker(
+        0,
+        &[
+            "service",
+            "inspect",
+            "swt_api",
+            "--format",
+            "{{.UpdateStatus.State}}",
+        ],
+    );
+    assert_eq!(state, "rollback_completed");
+    let node = &cluster.nodes[2];
+    let body = http_get(&node.address, 18080, "/cgi-bin/api").unwrap_or_default();
+    assert_eq!(body.trim().len(), 12, "the old api still answers: {body:?}");
+    std::fs::write(dir.path().join("compose.yaml"), good).unwrap();
 
     let ps = ok(
         orchestrator(dir.path(), &cluster, &["swarm", "ps"]),

@@ -293,7 +293,8 @@ impl Executor<'_> {
             Op::WaitRunning { service } => {
                 let name = spec::service_name(project, service);
                 let task = progress.spinner(format!("Waiting for {name} (running)"));
-                wait_running(self.engine, &name, self.timeout).await?;
+                let hash = &self.specs[service].hash;
+                wait_running(self.engine, &name, hash, self.timeout).await?;
                 drop(task);
                 progress.event("Service", &name, "Running");
             }
@@ -415,15 +416,21 @@ pub async fn tasks(engine: &Engine, project: &str) -> Result<Vec<TaskRow>, Swarm
     Ok(rows)
 }
 
-/// Waits until every task the service wants is running (healthy, where it has a health check:
-/// Swarm holds a task in `starting` until then); fails at once on a task that was rejected,
-/// with its error.
+/// Waits until every task the service wants runs its current spec (healthy, where it has a
+/// health check: Swarm holds a task in `starting` until then) and no update is rolling. Fails
+/// at once when a task is rejected, when an update paused, or when Swarm rolled the service
+/// back (its spec no longer carries `expected_hash`), with the failed task's error.
 pub async fn wait_running(
     engine: &Engine,
     name: &str,
+    expected_hash: &str,
     timeout: Duration,
 ) -> Result<(), SwarmError> {
     let deadline = Instant::now() + timeout;
+    let not_running = |why: String| SwarmError::NotRunning {
+        service: name.to_owned(),
+        why,
+    };
     loop {
         let service = engine
             .docker
@@ -433,32 +440,41 @@ pub async fn wait_running(
                 "could not inspect service {name}"
             )))?;
         let id = service.id.unwrap_or_default();
-        // An update still rolling counts as not yet running; one that ended in a pause or a
-        // rollback failed, with Swarm's message.
+        let spec = service.spec.unwrap_or_default();
         let update = service.update_status.unwrap_or_default();
-        let rolling = match update.state {
-            Some(UpdateState::UPDATING | UpdateState::ROLLBACK_STARTED) => true,
-            Some(
-                UpdateState::PAUSED
-                | UpdateState::ROLLBACK_PAUSED
-                | UpdateState::ROLLBACK_COMPLETED,
-            ) => {
-                return Err(SwarmError::NotRunning {
-                    service: name.to_owned(),
-                    why: format!(
-                        "its update ended {}: {}",
-                        update.state.map(|s| s.to_string()).unwrap_or_default(),
-                        update.message.unwrap_or_default()
-                    ),
-                })
-            }
-            _ => false,
-        };
-        let wanted = service
-            .spec
-            .and_then(|s| s.mode)
-            .and_then(|m| m.replicated)
+        let update_state = update.state.map(|s| s.to_string()).unwrap_or_default();
+        let rolled_back = spec
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(spec::SPEC_HASH))
+            .is_some_and(|h| h != expected_hash);
+        let rolling = matches!(
+            update.state,
+            Some(UpdateState::UPDATING | UpdateState::ROLLBACK_STARTED)
+        );
+        let stopped = matches!(
+            update.state,
+            Some(UpdateState::PAUSED | UpdateState::ROLLBACK_PAUSED)
+        );
+        if (rolled_back && !rolling) || stopped {
+            let failed = last_task_error(engine, &id)
+                .await?
+                .map(|e| format!(" (a new task: {e})"))
+                .unwrap_or_default();
+            let message = update.message.unwrap_or_default();
+            return Err(not_running(format!(
+                "its update ended {update_state}: {message}{failed}"
+            )));
+        }
+        let wanted = spec
+            .mode
+            .as_ref()
+            .and_then(|m| m.replicated.as_ref())
             .and_then(|r| r.replicas);
+        let current = spec
+            .task_template
+            .as_ref()
+            .and_then(|t| serde_json::to_value(&t.container_spec).ok());
         let tasks = engine
             .docker
             .list_tasks(Some(ListTasksOptions {
@@ -471,14 +487,19 @@ pub async fn wait_running(
             .map_err(EngineError::api(format!(
                 "could not list the tasks of {name}"
             )))?;
+        // Running, and running what the service now says (not a task of the release before).
         let running = tasks
             .iter()
             .filter(|t| t.status.as_ref().and_then(|s| s.state) == Some(TaskState::RUNNING))
-            .count() as i64;
+            .filter(|t| {
+                let spec = t.spec.as_ref().map(|s| &s.container_spec);
+                spec.and_then(|c| serde_json::to_value(c).ok()) == current
+            })
+            .count();
         // A global service wants one task a node; the manager lists them once scheduled.
         let enough = match wanted {
-            Some(n) => running >= n,
-            None => running > 0 && running == tasks.len() as i64,
+            Some(n) => running as i64 >= n,
+            None => running > 0 && running == tasks.len(),
         };
         if enough && !rolling {
             return Ok(());
@@ -487,22 +508,36 @@ pub async fn wait_running(
             .iter()
             .filter_map(|t| t.status.as_ref())
             .find_map(|s| s.err.clone().filter(|e| !e.is_empty()));
-        let why = match task_error {
-            Some(e) => e,
-            None => format!("{running} task(s) running after {}s", timeout.as_secs()),
-        };
-        if tasks
+        let rejected = tasks
             .iter()
-            .any(|t| t.status.as_ref().and_then(|s| s.state) == Some(TaskState::REJECTED))
-            || Instant::now() >= deadline
-        {
-            return Err(SwarmError::NotRunning {
-                service: name.to_owned(),
-                why,
-            });
+            .any(|t| t.status.as_ref().and_then(|s| s.state) == Some(TaskState::REJECTED));
+        if rejected || Instant::now() >= deadline {
+            return Err(not_running(task_error.unwrap_or_else(|| {
+                format!("{running} task(s) running after {}s", timeout.as_secs())
+            })));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// The error of the service's most recent task that failed or was rejected, if any.
+async fn last_task_error(engine: &Engine, service_id: &str) -> Result<Option<String>, SwarmError> {
+    let tasks = engine
+        .docker
+        .list_tasks(Some(ListTasksOptions {
+            filters: Some(std::collections::HashMap::from([(
+                "service".to_owned(),
+                vec![service_id.to_owned()],
+            )])),
+        }))
+        .await
+        .map_err(EngineError::api("could not list the service's tasks"))?;
+    Ok(tasks
+        .into_iter()
+        .filter_map(|t| t.status)
+        .filter(|s| matches!(s.state, Some(TaskState::FAILED | TaskState::REJECTED)))
+        .max_by(|a, b| a.timestamp.cmp(&b.timestamp))
+        .and_then(|s| s.err))
 }
 
 /// What `swarm up` was asked to do.
@@ -513,6 +548,8 @@ pub struct DeployRequest {
     pub registry: Option<String>,
     pub images: ImagePolicy,
     pub prune: bool,
+    /// Return without waiting for the services nothing depends on.
+    pub detach: bool,
     /// How long each dependency may take to run.
     pub timeout: Duration,
     /// Decide and return the plan; send nothing.
@@ -552,6 +589,7 @@ pub async fn deploy(
         specs: &specs,
         observed: &observed,
         prune: request.prune,
+        detach: request.detach,
     });
     if request.dry_run {
         return Ok(plan);

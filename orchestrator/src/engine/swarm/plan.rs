@@ -2,7 +2,10 @@
 //! was observed to run, the operations to send, in order. Swarm has no `depends_on`, so the plan
 //! deploys services in dependency order and, after creating or updating a service that others
 //! depend on, waits until its tasks run (Swarm reports a task with a health check as running
-//! only once it is healthy). A service whose spec hash is unchanged is kept: no update call.
+//! only once it is healthy). The other services it created or updated are waited for at the
+//! end, so that `swarm up` returns once everything runs, or fails with why (a release that
+//! does not start is rolled back by Swarm, and reported). A service whose spec hash is
+//! unchanged is kept: no update call.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -117,6 +120,8 @@ pub struct DeployInput<'a> {
     pub observed: &'a Observed,
     /// `--prune`: remove the project's services that are no longer in the file.
     pub prune: bool,
+    /// `--detach`: wait only where a dependent needs it, not for the last services.
+    pub detach: bool,
 }
 
 /// The plan that brings the manager to the project.
@@ -147,6 +152,7 @@ pub fn deploy(input: &DeployInput) -> Plan {
         .iter()
         .flat_map(|s| project.services[s].dependencies())
         .collect();
+    let mut last_waits = Vec::new();
     for service in input.order {
         let converted = &input.specs[service];
         plan.warnings.extend(converted.warnings.iter().cloned());
@@ -169,8 +175,13 @@ pub fn deploy(input: &DeployInput) -> Plan {
             plan.ops.push(Op::WaitRunning {
                 service: service.clone(),
             });
+        } else if changed && !input.detach {
+            last_waits.push(Op::WaitRunning {
+                service: service.clone(),
+            });
         }
     }
+    plan.ops.extend(last_waits);
     let wanted: BTreeSet<String> = input
         .order
         .iter()
@@ -282,6 +293,7 @@ services:
             specs: &specs,
             observed,
             prune,
+            detach: false,
         })
     }
 
@@ -301,6 +313,7 @@ services:
                 "4. create service app",
                 "5. wait for app (running)",
                 "6. create service web",
+                "7. wait for web (running)",
             ]
         );
     }
@@ -379,6 +392,20 @@ services:
         assert!(!kept.to_string().contains("remove service"), "{kept}");
         let pruned = plan(&loaded, &observed, true);
         assert_eq!(text(&pruned).last().unwrap(), "4. remove service s_old");
+        let detached = deploy(&DeployInput {
+            project: &loaded.project,
+            order: &loaded.start_order,
+            specs: &convert(&loaded, Layout::AsWritten),
+            observed: &Observed::default(),
+            prune: false,
+            detach: true,
+        });
+        // --detach: the waits dependents need stay; the last one goes.
+        assert_eq!(
+            text(&detached).last().unwrap(),
+            "6. create service web",
+            "{detached}"
+        );
         assert_eq!(
             text(&down(&observed)),
             [
