@@ -16,8 +16,9 @@ use std::{
 
 use cluster::{eventually, http_get, leftovers, script, Cluster};
 
-/// A service `api` (two replicas, a health check) and a service `web` that publishes port
-/// 18080 and answers `/cgi-bin/api` by asking `api` by name over the project's overlay network.
+/// A service `api` (two replicas, a health check), a service `web` that publishes port 18080
+/// and answers `/cgi-bin/api` by asking `api` by name over the project's overlay network, and a
+/// service `store` that keeps data in a named volume (so it is pinned to one node).
 const STACK: &str = r#"
 services:
   api:
@@ -46,6 +47,13 @@ services:
     stop_grace_period: 1s
     depends_on:
       api: {condition: service_healthy}
+  store:
+    image: swarmtest-box:1
+    command: [sh, -c, "date >> /data/starts && exec sleep 3600"]
+    stop_grace_period: 1s
+    volumes: [data:/data]
+volumes:
+  data: {}
 "#;
 
 /// Writes the stack and its image's build context (busybox on `scratch`) into `dir`.
@@ -130,7 +138,21 @@ fn a_stack_deployed_on_three_nodes_answers_on_every_node_and_a_second_deploy_cha
     let services = cluster.docker(0, &["stack", "services", "swt", "--format", "{{.Name}}"]);
     let mut names: Vec<&str> = services.lines().collect();
     names.sort_unstable();
-    assert_eq!(names, ["swt_api", "swt_web"]);
+    assert_eq!(names, ["swt_api", "swt_store", "swt_web"]);
+    // The stateful service is pinned to the manager, and the deploy says so.
+    let manager = cluster.docker(0, &["info", "--format", "{{.Swarm.NodeID}}"]);
+    let constraints = cluster.docker(
+        0,
+        &[
+            "service",
+            "inspect",
+            "swt_store",
+            "--format",
+            "{{.Spec.TaskTemplate.Placement.Constraints}}",
+        ],
+    );
+    assert_eq!(constraints, format!("[node.id == {manager}]"));
+    assert!(first.contains(&format!("service store: volumes swt_data live on one node each: the service is pinned to node {manager}")), "{first}");
     let image = cluster.docker(
         0,
         &[
@@ -185,6 +207,11 @@ fn a_stack_deployed_on_three_nodes_answers_on_every_node_and_a_second_deploy_cha
     eprintln!("swarm up with nothing changed: {:?}", again.elapsed());
     assert!(second.contains("Service swt_api Unchanged"), "{second}");
     assert!(second.contains("Service swt_web Unchanged"), "{second}");
+    assert!(second.contains("Service swt_store Unchanged"), "{second}");
+    assert!(
+        second.contains(&format!("pinned to node {manager} (where it runs now)")),
+        "{second}"
+    );
     assert!(!second.contains("Updated"), "{second}");
     assert_eq!(versions(), before);
 
@@ -236,7 +263,10 @@ fn a_stack_deployed_on_three_nodes_answers_on_every_node_and_a_second_deploy_cha
         .lines()
         .filter(|l| l.contains(" running running "))
         .count();
-    assert!(running >= 5, "2 api replicas and web on 3 nodes:\n{ps}");
+    assert!(
+        running >= 6,
+        "2 api replicas, web on 3 nodes and store:\n{ps}"
+    );
 
     let removing = Instant::now();
     ok(

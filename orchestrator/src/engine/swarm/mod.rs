@@ -52,8 +52,9 @@ pub enum SwarmError {
     },
 }
 
-/// Fails unless the engine is a swarm manager: no service call goes anywhere else.
-pub async fn check_manager(engine: &Engine) -> Result<(), SwarmError> {
+/// Fails unless the engine is a swarm manager (no service call goes anywhere else); returns the
+/// manager's node ID.
+pub async fn check_manager(engine: &Engine) -> Result<String, SwarmError> {
     let info = engine
         .docker
         .info()
@@ -61,7 +62,7 @@ pub async fn check_manager(engine: &Engine) -> Result<(), SwarmError> {
         .map_err(EngineError::api("could not read the engine's info"))?;
     let swarm = info.swarm.unwrap_or_default();
     if swarm.control_available == Some(true) {
-        return Ok(());
+        return Ok(swarm.node_id.unwrap_or_default());
     }
     let state = swarm
         .local_node_state
@@ -108,6 +109,27 @@ pub async fn observe(engine: &Engine, project: &str) -> Result<Observed, SwarmEr
     observed
         .networks
         .extend(networks.into_iter().filter_map(|n| n.name));
+    let ids: BTreeMap<&String, &String> = observed
+        .services
+        .iter()
+        .map(|(name, s)| (&s.id, name))
+        .collect();
+    let tasks = engine
+        .docker
+        .list_tasks(Some(ListTasksOptions {
+            filters: Some(labels::filter(&[(STACK_NAMESPACE, project)])),
+        }))
+        .await
+        .map_err(EngineError::api("could not list the swarm's tasks"))?;
+    let mut nodes: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for t in tasks {
+        let running = t.status.and_then(|s| s.state) == Some(TaskState::RUNNING);
+        let service = t.service_id.as_ref().and_then(|id| ids.get(id));
+        if let (true, Some(service), Some(node)) = (running, service, t.node_id) {
+            nodes.entry((*service).clone()).or_default().insert(node);
+        }
+    }
+    observed.nodes = nodes;
     Ok(observed)
 }
 
@@ -564,7 +586,7 @@ pub async fn deploy(
     request: &DeployRequest,
     progress: &Progress,
 ) -> Result<Plan, SwarmError> {
-    check_manager(engine).await?;
+    let manager = check_manager(engine).await?;
     let observed = observe(engine, &project.name).await?;
     let images = publish_images(
         engine,
@@ -579,7 +601,9 @@ pub async fn deploy(
     let specs: BTreeMap<String, Converted> = order
         .iter()
         .map(|s| {
-            let converted = spec::service_spec(project, s, &images[s], request.layout);
+            let pin =
+                plan::stateful_pin(&observed, &spec::service_name(&project.name, s), &manager);
+            let converted = spec::service_spec(project, s, &images[s], request.layout, Some(&pin));
             (s.clone(), converted)
         })
         .collect();

@@ -12,7 +12,7 @@ use std::{
     fmt,
 };
 
-use super::spec::Converted;
+use super::spec::{Converted, Pin};
 
 /// A service as the manager runs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,8 @@ pub struct Observed {
     pub services: BTreeMap<String, ObservedService>,
     /// Network names.
     pub networks: BTreeSet<String>,
+    /// Swarm service name -> the nodes its running tasks are on.
+    pub nodes: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// One operation: one call to the manager, or one wait.
@@ -207,6 +209,21 @@ pub fn deploy(input: &DeployInput) -> Plan {
     plan
 }
 
+/// Where a stateful service stays: the node its task runs on now (its data is there), else the
+/// manager this deploy talks to.
+pub fn stateful_pin(observed: &Observed, service: &str, manager: &str) -> Pin {
+    match observed.nodes.get(service).and_then(|n| n.iter().next()) {
+        Some(node) => Pin {
+            node: node.clone(),
+            why: "where it runs now".into(),
+        },
+        None => Pin {
+            node: manager.to_owned(),
+            why: "the manager this deploy talks to".into(),
+        },
+    }
+}
+
 /// The plan that removes the project's services, then its networks.
 pub fn down(observed: &Observed) -> Plan {
     let mut plan = Plan::default();
@@ -277,10 +294,12 @@ services:
             .iter()
             .map(|s| {
                 let image = format!("10.0.0.1:5000/{s}@sha256:{s}");
-                (
-                    s.clone(),
-                    spec::service_spec(&loaded.project, s, &image, layout),
-                )
+                let pin = spec::Pin {
+                    node: "n1".into(),
+                    why: "the manager".into(),
+                };
+                let converted = spec::service_spec(&loaded.project, s, &image, layout, Some(&pin));
+                (s.clone(), converted)
             })
             .collect()
     }
@@ -335,6 +354,7 @@ services:
                 })
                 .collect(),
             networks: BTreeSet::from(["s_default".to_owned()]),
+            nodes: BTreeMap::new(),
         }
     }
 
@@ -579,6 +599,71 @@ services:
         ] {
             assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
         }
+    }
+
+    #[test]
+    fn a_service_with_a_node_local_volume_is_pinned_and_told_how_to_choose_the_node() {
+        let yaml = "
+services:
+  db:
+    image: postgres
+    volumes: [data:/var/lib/postgresql/data]
+  cache:
+    image: redis
+    volumes: [shared:/data]
+  chosen:
+    image: postgres
+    volumes: [data:/var/lib/postgresql/data]
+    deploy: {placement: {constraints: [node.labels.db == true]}}
+volumes:
+  data: {}
+  shared: {driver: nfs}
+";
+        let loaded = project(yaml);
+        let specs = convert(&loaded, Layout::AsWritten);
+        let constraints = |s: &str| {
+            specs[s]
+                .spec
+                .task_template
+                .as_ref()
+                .unwrap()
+                .placement
+                .as_ref()
+                .and_then(|p| p.constraints.clone())
+        };
+        assert_eq!(constraints("db"), Some(vec!["node.id == n1".to_owned()]));
+        let warning = specs["db"].warnings.join("\n");
+        assert!(
+            warning.contains("service db: volumes s_data live on one node each: the service is pinned to node n1 (the manager)"),
+            "{warning}"
+        );
+        assert!(
+            warning.contains("docker node update --label-add db=true NODE"),
+            "{warning}"
+        );
+        // A volume on a shared driver moves with the task; a constraint of the file's own wins.
+        assert_eq!(constraints("cache"), None);
+        assert_eq!(
+            constraints("chosen"),
+            Some(vec!["node.labels.db == true".to_owned()])
+        );
+        assert!(
+            specs["chosen"].warnings.is_empty(),
+            "{:?}",
+            specs["chosen"].warnings
+        );
+
+        // Once it runs, it stays where its data is.
+        let mut observed = Observed::default();
+        assert_eq!(stateful_pin(&observed, "s_db", "m").node, "m");
+        observed
+            .nodes
+            .insert("s_db".into(), BTreeSet::from(["n2".to_owned()]));
+        let pin = stateful_pin(&observed, "s_db", "m");
+        assert_eq!(
+            (pin.node.as_str(), pin.why.as_str()),
+            ("n2", "where it runs now")
+        );
     }
 
     #[test]

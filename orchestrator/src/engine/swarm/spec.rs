@@ -80,9 +80,38 @@ pub fn network_request(project: &Project, key: &str) -> NetworkCreateRequest {
     }
 }
 
+/// Where a stateful service is pinned when the file does not say: a node, and why that one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    /// The node's ID.
+    pub node: String,
+    /// E.g. `where it runs now`.
+    pub why: String,
+}
+
+/// The named volumes a service keeps data in that live on one node (the `local` driver): a
+/// task rescheduled onto another node would start on an empty one.
+pub fn node_local_volumes(project: &Project, service: &Service) -> Vec<String> {
+    service
+        .volumes
+        .iter()
+        .filter(|m| m.kind == MountKind::Volume)
+        .filter_map(|m| project.volumes.get(m.source.as_deref()?))
+        .filter(|v| v.driver.as_deref().is_none_or(|d| d == "local"))
+        .map(|v| v.name.clone())
+        .collect()
+}
+
 /// Converts service `name` of the project into a Swarm spec running `image` (a reference every
-/// node can pull, pinned to a digest where one is known).
-pub fn service_spec(project: &Project, name: &str, image: &str, layout: Layout) -> Converted {
+/// node can pull, pinned to a digest where one is known). A service with node-local volumes
+/// and no placement constraint of its own is pinned to `pin`'s node, and the warnings say so.
+pub fn service_spec(
+    project: &Project,
+    name: &str,
+    image: &str,
+    layout: Layout,
+    pin: Option<&Pin>,
+) -> Converted {
     let service = &project.services[name];
     let mut warnings = Vec::new();
     let mut warn = |key: &str, why: &str| warnings.push(format!("service {name}: {key} {why}"));
@@ -224,6 +253,29 @@ pub fn service_spec(project: &Project, name: &str, image: &str, layout: Layout) 
         ..Default::default()
     };
 
+    let mut placement = swarm.get("placement").map(|p| placement(p, &mut warn));
+    let constrained = placement
+        .as_ref()
+        .and_then(|p| p.constraints.as_ref())
+        .is_some_and(|c| !c.is_empty());
+    let volumes = node_local_volumes(project, service);
+    if let (false, false, Some(pin)) = (constrained, volumes.is_empty(), pin) {
+        placement
+            .get_or_insert_with(TaskSpecPlacement::default)
+            .constraints = Some(vec![format!("node.id == {}", pin.node)]);
+        warn(
+            "volumes",
+            &format!(
+                "{} live on one node each: the service is pinned to node {} ({}), so that a task \
+                 is never rescheduled onto an empty volume; to choose the node, give it \
+                 deploy.placement.constraints (e.g. [node.labels.{name} == true] after \
+                 `docker node update --label-add {name}=true NODE`; `docker node ls` lists them)",
+                volumes.join(", "),
+                pin.node,
+                pin.why
+            ),
+        );
+    }
     let task = TaskSpec {
         container_spec: Some(container),
         resources: resources(service),
@@ -232,7 +284,7 @@ pub fn service_spec(project: &Project, name: &str, image: &str, layout: Layout) 
             swarm.get("restart_policy"),
             &mut warn,
         )),
-        placement: swarm.get("placement").map(|p| placement(p, &mut warn)),
+        placement,
         ..Default::default()
     };
 
