@@ -632,6 +632,17 @@ volumes:
                 .and_then(|p| p.constraints.clone())
         };
         assert_eq!(constraints("db"), Some(vec!["node.id == n1".to_owned()]));
+        let db = specs["db"].spec.task_template.as_ref().unwrap();
+        let mount = &db.container_spec.as_ref().unwrap().mounts.as_ref().unwrap()[0];
+        assert_eq!(mount.source.as_deref(), Some("s_data"));
+        let labels = mount
+            .volume_options
+            .as_ref()
+            .unwrap()
+            .labels
+            .as_ref()
+            .unwrap();
+        assert_eq!(labels[STACK_NAMESPACE], "s");
         let warning = specs["db"].warnings.join("\n");
         assert!(
             warning.contains("service db: volumes s_data live on one node each: the service is pinned to node n1 (the manager)"),

@@ -12,8 +12,8 @@ use std::{
 use bollard::models::{
     EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
     EndpointSpec, EndpointSpecModeEnum, HealthConfig, Limit, Mount as SwarmMount, MountType,
-    NetworkAttachmentConfig, NetworkCreateRequest, ResourceObject, ServiceSpec, ServiceSpecMode,
-    ServiceSpecModeReplicated, ServiceSpecRollbackConfig,
+    MountVolumeOptions, NetworkAttachmentConfig, NetworkCreateRequest, ResourceObject, ServiceSpec,
+    ServiceSpecMode, ServiceSpecModeReplicated, ServiceSpecRollbackConfig,
     ServiceSpecRollbackConfigFailureActionEnum, ServiceSpecRollbackConfigOrderEnum,
     ServiceSpecUpdateConfig, ServiceSpecUpdateConfigFailureActionEnum,
     ServiceSpecUpdateConfigOrderEnum, TaskSpec, TaskSpecContainerSpec, TaskSpecPlacement,
@@ -431,11 +431,21 @@ fn mounts(
                 }
                 MountKind::Tmpfs => (MountType::TMPFS, None),
             };
+            // A volume Swarm creates on a node carries the stack's label, as `docker stack`'s.
+            let volume_options =
+                (typ == MountType::VOLUME && source.is_some()).then(|| MountVolumeOptions {
+                    labels: Some(HashMap::from([(
+                        STACK_NAMESPACE.to_owned(),
+                        project.name.clone(),
+                    )])),
+                    ..Default::default()
+                });
             SwarmMount {
                 target: Some(m.target.clone()),
                 source,
                 typ: Some(typ),
                 read_only: m.read_only.then_some(true),
+                volume_options,
                 ..Default::default()
             }
         })
