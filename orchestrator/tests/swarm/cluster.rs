@@ -13,7 +13,7 @@ use std::{
 };
 
 /// The script, from the workspace root.
-pub fn script() -> PathBuf {
+fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/swarm-cluster")
 }
 
@@ -22,6 +22,17 @@ fn run_script(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("scripts/swarm-cluster runs")
+}
+
+/// Runs the script; returns its stdout, or panics with its stderr when it fails.
+pub fn script_ok(args: &[&str]) -> String {
+    let out = run_script(args);
+    assert!(
+        out.status.success(),
+        "scripts/swarm-cluster {args:?} failed (it needs root, iproute2, iptables and dockerd):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// One node: its address on the test bridge and its daemon's socket.
@@ -46,13 +57,7 @@ impl Cluster {
     /// Starts a cluster of `n` nodes owned by this test process.
     pub fn up(n: usize) -> Self {
         let owner = std::process::id().to_string();
-        let out = run_script(&["up", &n.to_string(), "--owner", &owner]);
-        assert!(
-            out.status.success(),
-            "scripts/swarm-cluster up failed (it needs root, iproute2, iptables and dockerd):\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let description = String::from_utf8_lossy(&out.stdout);
+        let description = script_ok(&["up", &n.to_string(), "--owner", &owner]);
         let value = |key: &str| {
             description
                 .lines()
@@ -80,12 +85,7 @@ impl Cluster {
 
     /// Runs the in-swarm registry on node 1 (this machine's registry:2 image copied there).
     pub fn start_registry(&self) {
-        let out = run_script(&["registry", &self.id]);
-        assert!(
-            out.status.success(),
-            "the in-swarm registry did not start:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        script_ok(&["registry", &self.id]);
     }
 
     /// The manager's DOCKER_HOST.
@@ -110,15 +110,10 @@ impl Cluster {
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
-    /// Tears the cluster down and asserts that nothing of it is left.
+    /// Tears the cluster down and asserts that nothing of it is left (the script checks).
     pub fn down(mut self) {
         self.down = true;
-        let out = run_script(&["down", &self.id]);
-        assert!(
-            out.status.success(),
-            "teardown left something behind:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        script_ok(&["down", &self.id]);
     }
 }
 

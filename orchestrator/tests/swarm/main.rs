@@ -14,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use cluster::{eventually, http_get, leftovers, script, Cluster};
+use cluster::{eventually, http_get, leftovers, script_ok, Cluster};
 
 /// A service `api` (two replicas, a health check), a service `web` that publishes port 18080
 /// and answers `/cgi-bin/api` by asking `api` by name over the project's overlay network, and a
@@ -333,29 +333,12 @@ fn a_cluster_whose_test_process_died_is_reaped_by_its_prefix() {
     // A process that is gone owns the cluster, as if its test had been killed (no Drop ran).
     let mut gone = Command::new("true").spawn().unwrap();
     gone.wait().unwrap();
-    let out = Command::new(script())
-        .args(["up", "1", "--owner", &gone.id().to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let description = String::from_utf8_lossy(&out.stdout);
+    let description = script_ok(&["up", "1", "--owner", &gone.id().to_string()]);
     let id = description
         .lines()
         .find_map(|l| l.strip_prefix("ID="))
         .expect("the description names the ID")
         .to_owned();
-    let reaped = Command::new(script())
-        .args(["down", "stale"])
-        .output()
-        .unwrap();
-    assert!(
-        reaped.status.success(),
-        "{}",
-        String::from_utf8_lossy(&reaped.stderr)
-    );
+    script_ok(&["down", "stale"]);
     assert_eq!(leftovers(&id), Vec::<String>::new());
 }
