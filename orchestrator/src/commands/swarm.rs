@@ -49,8 +49,10 @@ pub enum SwarmVerb {
 /// `swarm up`'s options.
 #[derive(Debug, Args, Clone, Default)]
 pub struct SwarmUpArgs {
-    /// Registry every node pulls from, HOST[:PORT] (e.g. the in-swarm one at a node's
-    /// address:5000). Without it, every node must already have every image.
+    /// Registry every node pulls from, HOST[:PORT]. Default: the in-swarm registry, a service
+    /// (orchestrator-registry, image registry:2 on the manager) pinned to the manager and
+    /// started if need be; nodes pull from 127.0.0.1:5000 through the routing mesh, or with
+    /// --dnsrr from MANAGER:5000, which they must list in insecure-registries.
     #[arg(long, value_name = "HOST")]
     pub registry: Option<String>,
     /// Reach services by DNS round robin and publish ports on each node's own address (host

@@ -48,7 +48,7 @@ pub struct Node {
 pub struct Cluster {
     pub id: String,
     pub nodes: Vec<Node>,
-    /// `ADDRESS:5000` of node 1, where the in-swarm registry runs once started.
+    /// `ADDRESS:5000` of node 1, the manager, where the in-swarm registry runs (`--dnsrr`).
     pub registry: String,
     down: bool,
 }
@@ -83,8 +83,9 @@ impl Cluster {
         }
     }
 
-    /// Runs the in-swarm registry on node 1 (this machine's registry:2 image copied there).
-    pub fn start_registry(&self) {
+    /// Copies this machine's registry:2 image onto node 1, the manager, where `swarm up` runs
+    /// the in-swarm registry from it.
+    pub fn load_registry_image(&self) {
         script_ok(&["registry", &self.id]);
     }
 

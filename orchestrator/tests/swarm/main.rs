@@ -105,7 +105,7 @@ fn ok(out: Output, what: &str) -> String {
 fn a_stack_deployed_on_three_nodes_answers_on_every_node_and_a_second_deploy_changes_nothing() {
     let started = Instant::now();
     let cluster = Cluster::up(3);
-    cluster.start_registry();
+    cluster.load_registry_image();
     eprintln!("cluster and registry: {:?}", started.elapsed());
     let dir = tempfile::tempdir().unwrap();
     write_stack(dir.path());
@@ -124,11 +124,16 @@ fn a_stack_deployed_on_three_nodes_answers_on_every_node_and_a_second_deploy_cha
     );
 
     let deploy = Instant::now();
-    let up = ["swarm", "up", "--registry", &cluster.registry, "--dnsrr"];
+    // No --registry: the in-swarm one, started by the first deploy.
+    let up = ["swarm", "up", "--dnsrr"];
     let first = ok(orchestrator(dir.path(), &cluster, &up), "swarm up");
     eprintln!(
         "cold swarm up (build, push, deploy, wait for api): {:?}",
         deploy.elapsed()
+    );
+    assert!(
+        first.contains("Service orchestrator-registry Created"),
+        "{first}"
     );
     assert!(first.contains("Service swt_api Created"), "{first}");
     assert!(first.contains("Service swt_api Running"), "{first}");
@@ -150,6 +155,21 @@ fn a_stack_deployed_on_three_nodes_answers_on_every_node_and_a_second_deploy_cha
             "--format",
             "{{.Spec.TaskTemplate.Placement.Constraints}}",
         ],
+    );
+    let registry = cluster.docker(
+        0,
+        &[
+            "service",
+            "inspect",
+            "orchestrator-registry",
+            "--format",
+            "{{.Spec.TaskTemplate.Placement.Constraints}}",
+        ],
+    );
+    assert_eq!(
+        registry,
+        format!("[node.id == {manager}]"),
+        "the registry stays on the manager"
     );
     assert_eq!(constraints, format!("[node.id == {manager}]"));
     assert!(first.contains(&format!("service store: volumes swt_data live on one node each: the service is pinned to node {manager}")), "{first}");
@@ -299,6 +319,18 @@ fn a_stack_deployed_on_three_nodes_answers_on_every_node_and_a_second_deploy_cha
             ]
         ),
         ""
+    );
+    let registry = [
+        "service",
+        "ls",
+        "-q",
+        "--filter",
+        "name=orchestrator-registry",
+    ];
+    assert_ne!(
+        cluster.docker(0, &registry),
+        "",
+        "the registry is shared: down keeps it"
     );
     let teardown = Instant::now();
     cluster.down();

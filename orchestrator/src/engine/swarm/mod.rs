@@ -3,9 +3,11 @@
 //! [`execute`] sends it. Images get to the nodes through a registry every node can reach
 //! (`--registry`, e.g. the in-swarm one): each is built or found on the manager's engine,
 //! pushed there, and the service pinned to the pushed digest, so every node runs the same
-//! bytes and a rebuilt image rolls out.
+//! bytes and a rebuilt image rolls out. Without `--registry`, the [`registry`] that runs in the
+//! swarm itself.
 
 pub mod plan;
+pub mod registry;
 pub mod spec;
 
 use std::{
@@ -44,6 +46,8 @@ pub enum SwarmError {
     NotManager { host: String, state: String },
     #[error("service {service} is not running: {why}")]
     NotRunning { service: String, why: String },
+    #[error("the in-swarm registry (service {}, image {} on the manager) does not run: {why}\n  load the image onto the manager first (docker save {} | docker -H MANAGER load; scripts/stand-ins registry makes one where none can be pulled), or name a registry of your own with --registry HOST", registry::SERVICE, registry::IMAGE, registry::IMAGE)]
+    NoRegistry { why: String },
     #[error("could not push {image} to {registry}: {why}")]
     Push {
         image: String,
@@ -53,8 +57,8 @@ pub enum SwarmError {
 }
 
 /// Fails unless the engine is a swarm manager (no service call goes anywhere else); returns the
-/// manager's node ID.
-pub async fn check_manager(engine: &Engine) -> Result<String, SwarmError> {
+/// manager's node ID and address.
+pub async fn check_manager(engine: &Engine) -> Result<registry::Manager, SwarmError> {
     let info = engine
         .docker
         .info()
@@ -62,7 +66,10 @@ pub async fn check_manager(engine: &Engine) -> Result<String, SwarmError> {
         .map_err(EngineError::api("could not read the engine's info"))?;
     let swarm = info.swarm.unwrap_or_default();
     if swarm.control_available == Some(true) {
-        return Ok(swarm.node_id.unwrap_or_default());
+        return Ok(registry::Manager {
+            node_id: swarm.node_id.unwrap_or_default(),
+            address: swarm.node_addr.unwrap_or_default(),
+        });
     }
     let state = swarm
         .local_node_state
@@ -134,15 +141,14 @@ pub async fn observe(engine: &Engine, project: &str) -> Result<Observed, SwarmEr
 }
 
 /// Makes each service's image available to every node: built or found on the manager's engine
-/// as `up` does, tagged into `registry`, pushed, and named by the pushed digest. Without a
-/// registry, each service runs its image by name and every node must already have it. With
+/// as `up` does, tagged into `registry`, pushed, and named by the pushed digest. With
 /// `dry_run`, nothing is built or pushed: an image pushed before is named by that digest, any
 /// other by its tag.
 pub async fn publish_images(
     engine: &Engine,
     project: &Project,
     services: &[String],
-    registry: Option<&str>,
+    registry: &str,
     policy: &ImagePolicy,
     dry_run: bool,
     progress: &Progress,
@@ -157,13 +163,6 @@ pub async fn publish_images(
             pinned.insert(service.clone(), reference.clone());
             continue;
         }
-        let Some(registry) = registry else {
-            progress.warn(format!(
-                "service {service}: no --registry, so every node must already have {image}"
-            ));
-            pinned.insert(service.clone(), image);
-            continue;
-        };
         let reference = Reference::parse(&image);
         // The repository's path without the registry it came from, if any.
         let path = match reference.repository.split_once('/') {
@@ -566,7 +565,7 @@ async fn last_task_error(engine: &Engine, service_id: &str) -> Result<Option<Str
 #[derive(Debug, Clone, Default)]
 pub struct DeployRequest {
     pub layout: Layout,
-    /// Where every node pulls from; `None`: every node must have the images already.
+    /// Where every node pulls from; `None`: the in-swarm registry (started if need be).
     pub registry: Option<String>,
     pub images: ImagePolicy,
     pub prune: bool,
@@ -588,11 +587,18 @@ pub async fn deploy(
 ) -> Result<Plan, SwarmError> {
     let manager = check_manager(engine).await?;
     let observed = observe(engine, &project.name).await?;
+    let registry = match &request.registry {
+        Some(registry) => registry.clone(),
+        None if request.dry_run => registry::address(&manager, request.layout),
+        None => {
+            registry::ensure(engine, &manager, request.layout, request.timeout, progress).await?
+        }
+    };
     let images = publish_images(
         engine,
         project,
         order,
-        request.registry.as_deref(),
+        &registry,
         &request.images,
         request.dry_run,
         progress,
@@ -601,8 +607,11 @@ pub async fn deploy(
     let specs: BTreeMap<String, Converted> = order
         .iter()
         .map(|s| {
-            let pin =
-                plan::stateful_pin(&observed, &spec::service_name(&project.name, s), &manager);
+            let pin = plan::stateful_pin(
+                &observed,
+                &spec::service_name(&project.name, s),
+                &manager.node_id,
+            );
             let converted = spec::service_spec(project, s, &images[s], request.layout, Some(&pin));
             (s.clone(), converted)
         })
