@@ -49,7 +49,7 @@ pub enum SwarmVerb {
 /// `swarm up`'s options.
 #[derive(Debug, Args, Clone, Default)]
 pub struct SwarmUpArgs {
-    /// Registry every node pulls from, HOST[:PORT]. Default: the in-swarm registry, a service
+    /// Registry every node pulls from, HOST or HOST:PORT. Default: the in-swarm registry, a service
     /// (orchestrator-registry, image registry:2 on the manager) pinned to the manager and
     /// started if need be; nodes pull from 127.0.0.1:5000 through the routing mesh, or with
     /// --dnsrr from MANAGER:5000, which they must list in insecure-registries.

@@ -1,6 +1,6 @@
 //! The project on a Docker Swarm, through the manager's service API: observe what the manager
 //! runs of the project, [`spec`] converts each service, [`plan`] decides (pure), and
-//! [`execute`] sends it. Images get to the nodes through a registry every node can reach
+//! [`Executor`] sends it. Images get to the nodes through a registry every node can reach
 //! (`--registry`, e.g. the in-swarm one): each is built or found on the manager's engine,
 //! pushed there, and the service pinned to the pushed digest, so every node runs the same
 //! bytes and a rebuilt image rolls out. Without `--registry`, the [`registry`] that runs in the
@@ -32,10 +32,7 @@ use super::{
     images::{self, ImagePolicy},
     labels, Engine, EngineError,
 };
-use crate::{
-    progress::Progress,
-    project::{reference::Reference, Project},
-};
+use crate::{progress::Progress, project::Project};
 
 /// Why a Swarm deployment failed.
 #[derive(Debug, thiserror::Error)]
@@ -163,18 +160,7 @@ pub async fn publish_images(
             pinned.insert(service.clone(), reference.clone());
             continue;
         }
-        let reference = Reference::parse(&image);
-        // The repository's path without the registry it came from, if any.
-        let path = match reference.repository.split_once('/') {
-            Some((host, rest))
-                if host.contains('.') || host.contains(':') || host == "localhost" =>
-            {
-                rest
-            }
-            _ => reference.repository.as_str(),
-        };
-        let repo = format!("{registry}/{path}");
-        let tag = reference.tag.clone().unwrap_or_else(|| "latest".into());
+        let (repo, tag) = registry::target(registry, &image);
         let id = &resolved.images[service].id;
         let reference = if dry_run {
             match pushed_digest(engine, &repo, id).await {

@@ -17,7 +17,11 @@ use super::{
     spec::{self, Layout, SPEC_HASH},
     wait_running, SwarmError,
 };
-use crate::{engine::Engine, engine::EngineError, progress::Progress};
+use crate::{
+    engine::{Engine, EngineError},
+    progress::Progress,
+    project::reference::Reference,
+};
 
 /// The registry's service name (one per swarm, shared by every project).
 pub const SERVICE: &str = "orchestrator-registry";
@@ -40,6 +44,21 @@ pub fn address(manager: &Manager, layout: Layout) -> String {
         Layout::AsWritten => format!("127.0.0.1:{PORT}"),
         Layout::DnsrrHost => format!("{}:{PORT}", manager.address),
     }
+}
+
+/// The repository and tag `image` is pushed as to `registry`: its path without the registry it
+/// came from, if it names one (`docker.io/library/nginx:1.27` -> `REGISTRY/library/nginx`,
+/// `1.27`), and its tag or `latest`.
+pub fn target(registry: &str, image: &str) -> (String, String) {
+    let reference = Reference::parse(image);
+    let path = match reference.repository.split_once('/') {
+        Some((host, rest)) if host.contains('.') || host.contains(':') || host == "localhost" => {
+            rest
+        }
+        _ => reference.repository.as_str(),
+    };
+    let tag = reference.tag.unwrap_or_else(|| "latest".into());
+    (format!("{registry}/{path}"), tag)
 }
 
 /// The registry's service: one replica on the manager (its blobs live in a volume there).
@@ -142,6 +161,36 @@ mod tests {
         Manager {
             node_id: "n1".into(),
             address: "10.0.0.11".into(),
+        }
+    }
+
+    #[test]
+    fn images_are_pushed_under_their_path_without_the_registry_they_came_from() {
+        let r = "10.0.0.11:5000";
+        for (image, repo, tag) in [
+            (
+                "postgres:15-bookworm",
+                "10.0.0.11:5000/postgres",
+                "15-bookworm",
+            ),
+            ("board-app", "10.0.0.11:5000/board-app", "latest"),
+            ("team/app:2", "10.0.0.11:5000/team/app", "2"),
+            (
+                "localhost:5000/team/app",
+                "10.0.0.11:5000/team/app",
+                "latest",
+            ),
+            (
+                "docker.io/library/nginx:1.27",
+                "10.0.0.11:5000/library/nginx",
+                "1.27",
+            ),
+        ] {
+            assert_eq!(
+                target(r, image),
+                (repo.to_owned(), tag.to_owned()),
+                "{image}"
+            );
         }
     }
 
