@@ -5,7 +5,7 @@ use std::{io::Write, time::Duration};
 
 use clap::{Args, Subcommand};
 
-use super::Context;
+use super::{format, Context};
 use crate::{
     engine::{
         images::{BuildPolicy, ImagePolicy},
@@ -113,16 +113,24 @@ pub async fn run(ctx: &Context, args: &SwarmArgs) -> Result<i32, Error> {
             print_dry_run(ctx, &plan)?;
         }
         SwarmVerb::Ps => {
-            let rows = swarm::tasks(&ctx.engine, &project.name).await?;
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "SERVICE\tSLOT\tNODE\tDESIRED\tSTATE\tERROR\tIMAGE")?;
-            for r in rows {
-                writeln!(
-                    out,
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                    r.service, r.slot, r.node, r.desired, r.state, r.error, r.image
-                )?;
-            }
+            let rows: Vec<Vec<String>> = swarm::tasks(&ctx.engine, &project.name)
+                .await?
+                .into_iter()
+                .map(|r| {
+                    let slot = if r.slot == 0 {
+                        "-".into()
+                    } else {
+                        r.slot.to_string()
+                    };
+                    vec![
+                        r.service, slot, r.node, r.desired, r.state, r.error, r.image,
+                    ]
+                })
+                .collect();
+            let header = [
+                "SERVICE", "SLOT", "NODE", "DESIRED", "STATE", "ERROR", "IMAGE",
+            ];
+            format::table(&mut std::io::stdout().lock(), &header, &rows)?;
         }
         SwarmVerb::Down(down) => {
             let timeout = Duration::from_secs(down.timeout);
