@@ -122,6 +122,8 @@ pub enum Command {
     ///
     ///   orchestrator convert --to kubernetes --image-prefix registry.example/board > board.yaml
     Convert(ConvertArgs),
+    /// Deploy the project on a Docker Swarm (DOCKER_HOST names a manager): up, ps, down.
+    Swarm(crate::commands::swarm::SwarmArgs),
 }
 
 /// Service names, or all services when none are given.

@@ -29,6 +29,8 @@ pub enum Error {
     #[error(transparent)]
     Convert(#[from] convert::ConvertError),
     #[error(transparent)]
+    Swarm(#[from] engine::swarm::SwarmError),
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     /// A command-line value that cannot be read.
     #[error("{0}")]

@@ -125,6 +125,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
             Command::Port(a) => commands::port::run(&ctx, a).await,
             Command::Images(a) => commands::images::run(&ctx, a).await,
             Command::Top(a) => commands::top::run(&ctx, a).await,
+            Command::Swarm(a) => commands::swarm::run(&ctx, a).await,
         }
     })
 }

@@ -19,6 +19,7 @@ pub mod pull;
 pub mod removal;
 pub mod rm;
 pub mod run;
+pub mod swarm;
 pub mod top;
 pub mod up;
 

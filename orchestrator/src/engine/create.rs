@@ -11,8 +11,24 @@ use bollard::models::{
 
 use super::labels;
 use crate::project::model::{
-    BlkioDevice, DeployRestartPolicy, MountKind, Network, Project, Service,
+    BlkioDevice, DeployRestartPolicy, Healthcheck, MountKind, Network, Project, Service,
 };
+
+/// A health check as the engine takes it (a container's or a Swarm service's); values left
+/// unset stay unset, for the engine's defaults. `start_interval` only where the engine takes
+/// it (API 1.44 and newer; `converge` warns on older engines).
+pub fn health_config(h: &Healthcheck, start_interval: bool) -> HealthConfig {
+    HealthConfig {
+        test: Some(h.test.clone()),
+        interval: h.interval.map(nanos),
+        timeout: h.timeout.map(nanos),
+        retries: h.retries.map(i64::from),
+        start_period: h.start_period.map(nanos),
+        start_interval: start_interval
+            .then(|| h.start_interval.map(nanos))
+            .flatten(),
+    }
+}
 
 /// What a container needs besides its service's configuration.
 pub struct ContainerPlan<'a> {
@@ -349,7 +365,8 @@ fn blkio(s: &Service) -> HostConfig {
     }
 }
 
-fn nanos(d: std::time::Duration) -> i64 {
+/// A duration in the engine's nanoseconds.
+pub fn nanos(d: std::time::Duration) -> i64 {
     d.as_nanos().min(i64::MAX as u128) as i64
 }
 
@@ -452,18 +469,10 @@ pub fn container_body(plan: &ContainerPlan) -> ContainerCreateBody {
         .collect();
     env.extend(plan.extra_env.iter().cloned());
 
-    let healthcheck = s.healthcheck.as_ref().map(|h| HealthConfig {
-        test: Some(h.test.clone()),
-        interval: h.interval.map(nanos),
-        timeout: h.timeout.map(nanos),
-        retries: h.retries.map(i64::from),
-        start_period: h.start_period.map(nanos),
-        // API 1.44 and newer only; `converge` warns on older engines.
-        start_interval: plan
-            .start_interval
-            .then(|| h.start_interval.map(nanos))
-            .flatten(),
-    });
+    let healthcheck = s
+        .healthcheck
+        .as_ref()
+        .map(|h| health_config(h, plan.start_interval));
 
     let mut endpoints = endpoints(plan);
     let first = if endpoints.is_empty() {

@@ -22,6 +22,7 @@ pub mod plan;
 pub mod resources;
 pub mod standin;
 pub mod state;
+pub mod swarm;
 
 use std::time::Duration;
 

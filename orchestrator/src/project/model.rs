@@ -554,6 +554,11 @@ pub struct Deploy {
     pub restart_policy: Option<DeployRestartPolicy>,
     #[serde(skip_serializing_if = "Resources::is_empty")]
     pub resources: Resources,
+    /// The keys only Swarm applies (`mode`, `placement`, `restart_policy`, `update_config`,
+    /// `rollback_config`, `labels`, `endpoint_mode`), as written after interpolation and
+    /// merging: `up` ignores them with a warning, `swarm up` reads them.
+    #[serde(skip)]
+    pub swarm: BTreeMap<String, serde_json::Value>,
 }
 
 /// `deploy.restart_policy`.

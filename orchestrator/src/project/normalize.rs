@@ -1570,12 +1570,18 @@ fn deploy(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Deploy> {
                     }
                 }
             }
-            "restart_policy" => d.restart_policy = deploy_restart_policy(ctx, val, &p),
+            "restart_policy" => {
+                d.restart_policy = deploy_restart_policy(ctx, val, &p);
+                d.swarm.insert(k.clone(), val.clone());
+            }
             "mode" | "placement" | "update_config" | "rollback_config" | "labels"
-            | "endpoint_mode" => ctx.warn(
-                &p,
-                format!("deploy.{k} applies to Swarm mode only; ignored on a single engine"),
-            ),
+            | "endpoint_mode" => {
+                d.swarm.insert(k.clone(), val.clone());
+                ctx.warn(
+                    &p,
+                    format!("deploy.{k} applies to Swarm mode only; ignored on a single engine"),
+                )
+            }
             other => ctx.warn(&p, format!("unknown key {other:?}; ignored")),
         }
     }
