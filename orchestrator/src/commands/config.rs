@@ -127,12 +127,13 @@ async fn pin_digests(engine: &Engine, project: &mut Project) -> Result<(), Error
 
 /// The digest among an image's `RepoDigests` (`repo@sha256:...`) that belongs to the
 /// repository `image` names (with or without a tag).
-fn digest_for<'d>(image: &str, repo_digests: &'d [String]) -> Option<&'d str> {
+fn digest_for(image: &str, repo_digests: &[String]) -> Option<String> {
     let wanted = Reference::parse(image).repository;
-    repo_digests.iter().find_map(|entry| {
-        let (repo, digest) = entry.split_once('@')?;
-        (repo == wanted).then_some(digest)
-    })
+    repo_digests
+        .iter()
+        .map(|entry| Reference::parse(entry))
+        .find(|r| r.repository == wanted)
+        .and_then(|r| r.digest)
 }
 
 #[cfg(test)]
@@ -145,10 +146,13 @@ mod tests {
             "registry.local/nginx@sha256:aaa".to_owned(),
             "nginx@sha256:bbb".to_owned(),
         ];
-        assert_eq!(digest_for("nginx:1.27", &digests), Some("sha256:bbb"));
-        assert_eq!(digest_for("nginx", &digests), Some("sha256:bbb"));
         assert_eq!(
-            digest_for("registry.local/nginx:1", &digests),
+            digest_for("nginx:1.27", &digests).as_deref(),
+            Some("sha256:bbb")
+        );
+        assert_eq!(digest_for("nginx", &digests).as_deref(), Some("sha256:bbb"));
+        assert_eq!(
+            digest_for("registry.local/nginx:1", &digests).as_deref(),
             Some("sha256:aaa")
         );
         assert_eq!(digest_for("nginx-extra:1", &digests), None);

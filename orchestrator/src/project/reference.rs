@@ -37,6 +37,22 @@ impl Reference {
         }
     }
 
+    /// The registry the repository names, if any: a first path part with a dot or a port, or
+    /// `localhost` (`registry.example:5000/team/app` -> `registry.example:5000`), as Docker
+    /// tells a registry from a user name.
+    pub fn registry(&self) -> Option<&str> {
+        let (first, _) = self.repository.split_once('/')?;
+        (first.contains('.') || first.contains(':') || first == "localhost").then_some(first)
+    }
+
+    /// The repository without its registry: `team/app` for `registry.example:5000/team/app`.
+    pub fn path(&self) -> &str {
+        match self.registry() {
+            Some(registry) => &self.repository[registry.len() + 1..],
+            None => &self.repository,
+        }
+    }
+
     /// What to ask a registry for besides the repository: the digest if there is one, else
     /// the tag, else Docker's `latest`.
     pub fn tag_or_digest(&self) -> String {

@@ -47,18 +47,12 @@ pub fn address(manager: &Manager, layout: Layout) -> String {
 }
 
 /// The repository and tag `image` is pushed as to `registry`: its path without the registry it
-/// came from, if it names one (`docker.io/library/nginx:1.27` -> `REGISTRY/library/nginx`,
+/// came from, if it names one (`registry.example/library/nginx:1.27` -> `REGISTRY/library/nginx`,
 /// `1.27`), and its tag or `latest`.
 pub fn target(registry: &str, image: &str) -> (String, String) {
     let reference = Reference::parse(image);
-    let path = match reference.repository.split_once('/') {
-        Some((host, rest)) if host.contains('.') || host.contains(':') || host == "localhost" => {
-            rest
-        }
-        _ => reference.repository.as_str(),
-    };
-    let tag = reference.tag.unwrap_or_else(|| "latest".into());
-    (format!("{registry}/{path}"), tag)
+    let tag = reference.tag.clone().unwrap_or_else(|| "latest".into());
+    (format!("{registry}/{}", reference.path()), tag)
 }
 
 /// The registry's service: one replica on the manager (its blobs live in a volume there).
@@ -181,7 +175,7 @@ mod tests {
                 "latest",
             ),
             (
-                "docker.io/library/nginx:1.27",
+                "registry.example/library/nginx:1.27",
                 "10.0.0.11:5000/library/nginx",
                 "1.27",
             ),
