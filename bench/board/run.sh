@@ -39,7 +39,7 @@ stack() { # the orchestrator on build.yml, under a project of the benchmark's ow
 }
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
-  if [ "$STACK" = 1 ]; then stack down -v --yes -t 2 >/dev/null 2>&1 || true; fi
+  if [ "$STACK" = 1 ]; then stack down -v --yes --rmi local -t 2 >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
 
