@@ -5,7 +5,13 @@
 //! and runs the embedded migrations, each step under a Postgres advisory lock so that any number
 //! of replicas may start at once on a server that has never seen the board.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
 
 use diesel::{
     connection::{AnsiTransactionManager, SimpleConnection, TransactionManager},
@@ -32,6 +38,8 @@ const MIGRATE_LOCK: i64 = 0x626f_6172_6402; // "board" 2
 pub struct Pool {
     connections: diesel::r2d2::Pool<Manager>,
     metrics: PoolMetrics,
+    /// Shared with the manager: connections opened in an earlier generation are retired.
+    generation: Arc<AtomicU64>,
 }
 
 impl Pool {
@@ -78,10 +86,16 @@ pub enum StartupError {
 /// Diesel's own r2d2 manager cannot tell a connection whose server restarted from a healthy one,
 /// which leaves two poor choices: a `SELECT 1` before every checkout, or dead connections handed
 /// out until each one has failed a request. Instead [`with_connection`] marks a connection lost
-/// when a query fails at the connection level, and the pool drops it on return.
+/// when a query fails at the connection level, and the pool drops it on return. A lost
+/// connection also ends its generation: every connection opened no later than it is retired
+/// when it is next checked out or returned (a counter compare, no query), because a server that
+/// dropped one has almost surely dropped them all (a restart). So a restart costs one failed
+/// request per replica, not one per pooled connection spread over minutes.
 pub struct Connection {
     pg: PgConnection,
     lost: bool,
+    /// The pool's generation when this connection was opened.
+    born: u64,
 }
 
 impl std::ops::Deref for Connection {
@@ -101,6 +115,14 @@ impl std::ops::DerefMut for Connection {
 #[derive(Debug)]
 pub struct Manager {
     url: DatabaseUrl,
+    generation: Arc<AtomicU64>,
+}
+
+impl Manager {
+    /// True when the connection belongs to a generation that has ended.
+    fn retired(&self, conn: &Connection) -> bool {
+        conn.born < self.generation.load(Ordering::Acquire)
+    }
 }
 
 impl diesel::r2d2::ManageConnection for Manager {
@@ -108,17 +130,28 @@ impl diesel::r2d2::ManageConnection for Manager {
     type Error = ConnectionError;
 
     fn connect(&self) -> Result<Connection, ConnectionError> {
-        establish(&self.url).map(|pg| Connection { pg, lost: false })
+        let born = self.generation.load(Ordering::Acquire);
+        establish(&self.url).map(|pg| Connection {
+            pg,
+            lost: false,
+            born,
+        })
     }
 
+    /// Run at every checkout, so it sends no query: it only retires connections of an ended
+    /// generation (see [`Connection`]).
     fn is_valid(&self, conn: &mut Connection) -> Result<(), ConnectionError> {
-        conn.pg
-            .batch_execute("SELECT 1")
-            .map_err(ConnectionError::CouldntSetupConfiguration)
+        if self.retired(conn) {
+            return Err(ConnectionError::BadConnection(
+                "opened before the database connection was lost".into(),
+            ));
+        }
+        Ok(())
     }
 
     fn has_broken(&self, conn: &mut Connection) -> bool {
         conn.lost
+            || self.retired(conn)
             || std::thread::panicking()
             || AnsiTransactionManager::is_broken_transaction_manager(&mut conn.pg)
     }
@@ -139,6 +172,7 @@ fn establish(url: &DatabaseUrl) -> Result<PgConnection, ConnectionError> {
 /// waits at most `pool_timeout`, so requests fail fast while Postgres is away and succeed again
 /// as soon as it is back.
 pub fn build_pool(settings: &Settings, metrics: PoolMetrics) -> Pool {
+    let generation = Arc::new(AtomicU64::new(0));
     let connections = diesel::r2d2::Pool::builder()
         .max_size(settings.pool_size)
         // Keep one warm connection; the rest open under load and close when idle.
@@ -146,15 +180,18 @@ pub fn build_pool(settings: &Settings, metrics: PoolMetrics) -> Pool {
         .idle_timeout(Some(Duration::from_secs(300)))
         .max_lifetime(Some(Duration::from_secs(1800)))
         .connection_timeout(settings.pool_timeout)
-        // Lost connections are caught by `Connection::lost` instead of a query per checkout.
-        .test_on_check_out(false)
+        // Lost connections are caught by `Connection::lost` and their generation ended,
+        // instead of a query per checkout; the checkout test only compares generations.
+        .test_on_check_out(true)
         .error_handler(Box::new(LogPoolErrors))
         .build_unchecked(Manager {
             url: settings.database_url.clone(),
+            generation: Arc::clone(&generation),
         });
     Pool {
         connections,
         metrics,
+        generation,
     }
 }
 
@@ -206,8 +243,12 @@ pub fn with_connection<T>(
     let result = work(&mut conn.pg);
     if let Err(e) = &result {
         if is_connection_failure(e) {
-            tracing::warn!(error = %e, "lost a database connection; it will be replaced");
+            tracing::warn!(
+                error = %e,
+                "lost a database connection; it and every connection opened before it will be replaced"
+            );
             conn.lost = true;
+            pool.generation.fetch_max(conn.born + 1, Ordering::AcqRel);
         }
     }
     Ok(result?)

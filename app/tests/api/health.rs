@@ -49,3 +49,69 @@ async fn a_stopped_database_gives_fast_503s_and_the_board_recovers_by_itself() {
     let html = app.get("/").await.text().await.unwrap();
     assert!(html.contains("before") && html.contains("after"));
 }
+
+#[tokio::test]
+async fn after_a_database_restart_at_most_one_request_fails_however_many_connections_were_pooled() {
+    let postgres = PrivatePostgres::init();
+    postgres.start();
+    let app = spawn_app_on(&postgres.url()).await;
+    assert_eq!(app.post_comment("kept", "Ann", "x").await.status(), 303);
+
+    // Fill the pool: rounds of concurrent page views until several connections are open.
+    let open = || {
+        let url = postgres.url();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
+                #[derive(QueryableByName)]
+                struct N {
+                    #[diesel(sql_type = diesel::sql_types::BigInt)]
+                    n: i64,
+                }
+                let mut conn = PgConnection::establish(&url).unwrap();
+                diesel::sql_query(
+                    "SELECT count(*) AS n FROM pg_stat_activity \
+                     WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() \
+                     AND datname LIKE 'board_test_%'",
+                )
+                .get_result::<N>(&mut conn)
+                .unwrap()
+                .n
+            })
+            .await
+            .unwrap()
+        }
+    };
+    for _ in 0..20 {
+        let views: Vec<_> = (0..16).map(|_| app.get("/")).collect();
+        for r in futures_util::future::join_all(views).await {
+            assert_eq!(r.status(), 200);
+        }
+        if open().await >= 4 {
+            break;
+        }
+    }
+    let pooled = open().await;
+    assert!(
+        pooled >= 4,
+        "the pool holds {pooled} connections; the test needs several"
+    );
+
+    // A restart while the board is idle: every pooled connection is now dead.
+    postgres.stop();
+    postgres.start();
+
+    // Requests spaced out over a minute, as a quiet board gets them.
+    let mut failed = 0;
+    for _ in 0..12 {
+        if app.get("/").await.status() != 200 {
+            failed += 1;
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    assert!(
+        failed <= 1,
+        "{failed} of 12 requests failed after the restart, with {pooled} connections pooled"
+    );
+    assert!(app.get("/").await.text().await.unwrap().contains("kept"));
+}
