@@ -31,7 +31,7 @@ use k8s_openapi::{
 };
 use serde_json::Value as Tree;
 
-use crate::project::{to_yaml_string, Loaded};
+use crate::project::{to_yaml, Loaded};
 
 /// The one Kubernetes API version the objects are typed for (`k8s-openapi`'s `v1_33` feature),
 /// named in `--help` and in the output's header.
@@ -145,16 +145,16 @@ impl Object {
     /// YAML 1.1 readers (kubectl among them) take `yes` or `0755` as the strings they are.
     pub fn to_yaml(&self) -> Result<String, ConvertError> {
         let result = match self {
-            Object::ConfigMap(o) => to_yaml_string(o),
-            Object::Secret(o) => to_yaml_string(o),
-            Object::Service(o) => to_yaml_string(o),
-            Object::Deployment(o) => to_yaml_string(o),
-            Object::StatefulSet(o) => to_yaml_string(o),
+            Object::ConfigMap(o) => to_yaml(o),
+            Object::Secret(o) => to_yaml(o),
+            Object::Service(o) => to_yaml(o),
+            Object::Deployment(o) => to_yaml(o),
+            Object::StatefulSet(o) => to_yaml(o),
         };
-        result.map_err(|message| ConvertError::Serialize {
+        result.map_err(|e| ConvertError::Serialize {
             kind: self.kind(),
             name: self.name().to_owned(),
-            message,
+            message: e.0,
         })
     }
 }

@@ -64,12 +64,7 @@ pub fn endpoints(plan: &ContainerPlan) -> Vec<(String, EndpointSettings)> {
         .networks
         .iter()
         .map(|(key, attachment)| {
-            let engine_name = plan
-                .project
-                .networks
-                .get(key)
-                .map(|n| n.name.clone())
-                .unwrap_or_else(|| format!("{}_{key}", plan.project.name));
+            let engine_name = plan.project.network_name(key);
             let mut aliases = vec![plan.service_name.to_owned()];
             if key == "default" || plan.service.networks.len() == 1 {
                 aliases.extend(plan.aliases.iter().cloned());
@@ -413,13 +408,7 @@ pub fn container_body(plan: &ContainerPlan) -> ContainerCreateBody {
             )),
             (MountKind::Volume, Some(src)) => mounts.push(Mount {
                 typ: Some(MountType::VOLUME),
-                source: Some(
-                    project
-                        .volumes
-                        .get(src)
-                        .map(|v| v.name.clone())
-                        .unwrap_or_else(|| src.clone()),
-                ),
+                source: Some(project.volume_name(src)),
                 target: Some(m.target.clone()),
                 read_only: Some(m.read_only),
                 ..Default::default()

@@ -33,9 +33,6 @@ use serde_json::{Map, Value as Tree};
 
 pub use diag::{Diagnostic, DocPath, PathSeg, Severity};
 pub use model::Project;
-/// Any serializable value as YAML that YAML 1.1 readers (PyYAML, kubectl) read as meant.
-pub use yaml::to_string as to_yaml_string;
-
 /// A project that could not be written out (a value YAML cannot hold).
 #[derive(Debug, thiserror::Error)]
 #[error("could not write the project: {0}")]

@@ -84,6 +84,22 @@ impl Project {
         }
     }
 
+    /// The engine's name for network `key`: its `name:`, or Compose's `project_key`.
+    pub fn network_name(&self, key: &str) -> String {
+        self.networks
+            .get(key)
+            .map(|n| n.name.clone())
+            .unwrap_or_else(|| format!("{}_{key}", self.name))
+    }
+
+    /// The engine's name for named volume `key`: its `name:`, or Compose's `project_key`.
+    pub fn volume_name(&self, key: &str) -> String {
+        self.volumes
+            .get(key)
+            .map(|v| v.name.clone())
+            .unwrap_or_else(|| format!("{}_{key}", self.name))
+    }
+
     /// The image a service runs: `image:`, or `project-service` when it is only built.
     pub fn image_name(&self, service: &str) -> String {
         match self.services.get(service).and_then(|s| s.image.clone()) {

@@ -286,13 +286,7 @@ pub fn service_spec(
         .networks
         .iter()
         .map(|(key, net)| NetworkAttachmentConfig {
-            target: Some(
-                project
-                    .networks
-                    .get(key)
-                    .map(|n| n.name.clone())
-                    .unwrap_or_else(|| key.clone()),
-            ),
+            target: Some(project.network_name(key)),
             aliases: Some(
                 std::iter::once(name.to_owned())
                     .chain(net.aliases.iter().cloned())
@@ -404,13 +398,7 @@ fn mounts(
             let (typ, source) = match m.kind {
                 MountKind::Volume => (
                     MountType::VOLUME,
-                    m.source.as_ref().map(|s| {
-                        project
-                            .volumes
-                            .get(s)
-                            .map(|v| v.name.clone())
-                            .unwrap_or(s.clone())
-                    }),
+                    m.source.as_ref().map(|s| project.volume_name(s)),
                 ),
                 MountKind::Bind => {
                     warn(
