@@ -3,7 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::{docker, load::Load, Stack};
+use e2e::{
+    docker,
+    load::{Load, UNLIMITED_POSTS},
+    Stack,
+};
 use reqwest::blocking::Client;
 
 fn client() -> Client {
@@ -147,15 +151,9 @@ fn comments_survive_down_and_up_and_go_with_down_v() {
 
 #[test]
 fn the_board_recovers_from_a_killed_app_and_a_stopped_database_losing_nothing_acknowledged() {
-    // The writer posts 20 times a second: no post limit here, this test is about losing nothing.
-    let stack = Stack::up_with(
-        "resilience",
-        &[
-            ("POST_LIMIT_PER_MINUTE", "off"),
-            ("NGINX_POST_RATE", "100r/s"),
-            ("NGINX_POST_BURST", "100"),
-        ],
-    );
+    // The writers post as fast as the board answers: no post limit here, this test is about
+    // losing nothing.
+    let stack = Stack::up_with("resilience", UNLIMITED_POSTS);
     let c = client();
 
     // Load: readers and writers all along; every 303 is an acknowledged comment.
