@@ -1,6 +1,7 @@
 //! The board under the stack's least-privileged role, made by the stack's own init script
 //! (`postgres/initdb/10-board-role.sh`, run here as Postgres's entrypoint runs it): the board
-//! works, and the role can do nothing beyond its own schema.
+//! works (on a database the administrator had migrated before, too: nothing is lost), and the
+//! role can do nothing beyond its own schema.
 
 use std::{path::Path, process::Command};
 
@@ -87,8 +88,22 @@ async fn the_board_runs_as_its_own_role_which_can_do_nothing_else() {
     diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
         .execute(&mut admin)
         .unwrap();
+    // A volume made before the board had its own role: the app, as the administrator, migrated
+    // into `public` and stored a comment there.
+    let old_settings = test_settings(&url_for(&server, &name), &[]);
+    tokio::task::spawn_blocking(move || db::prepare(&old_settings))
+        .await
+        .unwrap()
+        .expect("the administrator migrates");
+    let mut old = PgConnection::establish(&url_for(&server, &name)).unwrap();
+    diesel::sql_query(
+        "INSERT INTO public.comments (title, author, body) VALUES ('from-before', 'Old', 'kept')",
+    )
+    .execute(&mut old)
+    .unwrap();
+    drop(old);
     run_init_script(&server, &name, &role);
-    // Idempotent: a second run (as on a volume made before the role) changes nothing that matters.
+    // Idempotent: running it again changes nothing that matters.
     run_init_script(&server, &name, &role);
 
     // The board, migrated and served by the role: its tables land in the role's schema.
@@ -100,6 +115,10 @@ async fn the_board_runs_as_its_own_role_which_can_do_nothing_else() {
     );
     let page = app.get("/").await.text().await.unwrap();
     assert!(page.contains("least") && page.contains("privilege"));
+    assert!(
+        page.contains("from-before"),
+        "the comment stored before the role existed moved with its table"
+    );
 
     let mut conn = PgConnection::establish(&url).unwrap();
     let rights = diesel::sql_query(
