@@ -73,8 +73,24 @@ pub enum StartupError {
         waited: Duration,
         last: String,
     },
+    #[error(
+        "Postgres at {url} refused the board's login for {waited:?}: {last}\n  \
+         (a data volume made before the board had a role of its own never ran the stack's \
+         init script: run it once, see README \"An existing data volume\")"
+    )]
+    LoginRefused {
+        url: String,
+        waited: Duration,
+        last: String,
+    },
     #[error("could not create database {name:?}: {source}")]
     Create { name: String, source: QueryError },
+    #[error(
+        "database {name:?} does not exist, and role {role:?} may not create it (no CREATEDB, \
+         as a least-privileged role should be): create it as an administrator, or point \
+         DATABASE_URL at the database made for the board"
+    )]
+    CannotCreate { name: String, role: String },
     #[error("could not run the migrations: {0}")]
     Migrate(String),
     #[error("could not take the migration lock: {0}")]
@@ -157,15 +173,33 @@ impl diesel::r2d2::ManageConnection for Manager {
     }
 }
 
-/// Connects with a bounded connect timeout, so that an unreachable host cannot hold a thread.
+/// What every connection is opened with unless `DATABASE_URL` says otherwise: a bounded connect
+/// timeout, so an unreachable host cannot hold a thread, and TCP keep-alives and a user timeout,
+/// so a connection whose peer vanished without a word (a network cut: no reset ever comes)
+/// fails within seconds instead of hanging a request until the kernel gives up, minutes later.
+const CONNECTION_DEFAULTS: &[(&str, &str)] = &[
+    ("connect_timeout", "5"),
+    ("keepalives", "1"),
+    ("keepalives_idle", "5"),
+    ("keepalives_interval", "2"),
+    ("keepalives_count", "2"),
+    ("tcp_user_timeout", "5000"),
+];
+
+/// Connects with [`CONNECTION_DEFAULTS`] added to the URL's own parameters.
 fn establish(url: &DatabaseUrl) -> Result<PgConnection, ConnectionError> {
-    let raw = url.expose();
-    if raw.contains("connect_timeout=") {
-        PgConnection::establish(raw)
-    } else {
-        let sep = if raw.contains('?') { '&' } else { '?' };
-        PgConnection::establish(&format!("{raw}{sep}connect_timeout=5"))
+    PgConnection::establish(&with_connection_defaults(url.expose()))
+}
+
+fn with_connection_defaults(raw: &str) -> String {
+    let mut url = raw.to_owned();
+    for (name, value) in CONNECTION_DEFAULTS {
+        if !raw.contains(&format!("{name}=")) {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            url.push_str(&format!("{sep}{name}={value}"));
+        }
     }
+    url
 }
 
 /// Builds the pool without opening a connection: connections are made on demand, and a checkout
@@ -219,6 +253,20 @@ impl DbError {
         match self {
             Self::Unavailable(_) => true,
             Self::Query(e) => is_connection_failure(e),
+        }
+    }
+}
+
+impl DbError {
+    /// True when Postgres refused a write because its disk is full (SQLSTATE 53100, which
+    /// Diesel does not name: its message or hint says so). Reads still work meanwhile.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            Self::Query(QueryError::DatabaseError(_, info)) => {
+                info.message().contains("No space left on device")
+                    || info.hint() == Some("Check free disk space.")
+            }
+            _ => false,
         }
     }
 }
@@ -302,19 +350,37 @@ fn wait_for(
             }
             Err(e) if is_missing_database(&e) => return Ok(None),
             Err(e) => {
+                let last = first_line(&e.to_string()).to_owned();
+                let refused = is_refused_login(&e);
                 let now = Instant::now();
                 if now >= deadline {
-                    return Err(StartupError::Unreachable {
-                        url: url.to_string(),
-                        waited: budget,
-                        last: first_line(&e.to_string()).to_owned(),
+                    return Err(if refused {
+                        StartupError::LoginRefused {
+                            url: url.to_string(),
+                            waited: budget,
+                            last,
+                        }
+                    } else {
+                        StartupError::Unreachable {
+                            url: url.to_string(),
+                            waited: budget,
+                            last,
+                        }
                     });
                 }
                 let pause = delay.min(deadline - now);
-                tracing::warn!(
-                    %url, attempt, retry_in = ?pause, error = %first_line(&e.to_string()),
-                    "waiting for Postgres"
-                );
+                if refused {
+                    tracing::warn!(
+                        %url, attempt, retry_in = ?pause, error = %last,
+                        "Postgres refuses the board's login: if its data volume predates the \
+                         board's own role, run the stack's init script once (README)"
+                    );
+                } else {
+                    tracing::warn!(
+                        %url, attempt, retry_in = ?pause, error = %last,
+                        "waiting for Postgres"
+                    );
+                }
                 std::thread::sleep(pause);
                 delay = (delay * 2).min(Duration::from_secs(2));
                 attempt += 1;
@@ -333,12 +399,31 @@ fn is_missing_database(error: &ConnectionError) -> bool {
         if message.contains("database") && message.contains("does not exist"))
 }
 
+/// A login the server refused (a wrong password, or a role it does not have; Postgres says the
+/// same for both), as opposed to a server that is not there yet.
+fn is_refused_login(error: &ConnectionError) -> bool {
+    matches!(error, ConnectionError::BadConnection(message)
+        if message.contains("password authentication failed")
+            || (message.contains("role") && message.contains("does not exist")))
+}
+
 #[derive(QueryableByName)]
 struct Exists {
     #[diesel(sql_type = Bool)]
     exists: bool,
 }
 
+#[derive(QueryableByName)]
+struct Role {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Bool)]
+    may_create: bool,
+}
+
+/// Creates the database under the creation lock, unless another replica did. A role that may not
+/// create databases (the stack's least-privileged one) gets a clear error instead of Postgres's
+/// "permission denied".
 fn create_database(admin: &mut PgConnection, name: &str) -> Result<(), StartupError> {
     let create = |source| StartupError::Create {
         name: name.to_owned(),
@@ -353,19 +438,34 @@ fn create_database(admin: &mut PgConnection, name: &str) -> Result<(), StartupEr
             "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists",
         )
         .bind::<Text, _>(name)
-        .get_result::<Exists>(admin)?;
+        .get_result::<Exists>(admin)
+        .map_err(create)?;
         if found.exists {
             tracing::info!(database = name, "another replica created the database");
             return Ok(());
         }
-        admin.batch_execute(&format!("CREATE DATABASE {}", quote_ident(name)))?;
+        let role = diesel::sql_query(
+            "SELECT rolname::text AS name, rolcreatedb OR rolsuper AS may_create \
+             FROM pg_roles WHERE rolname = current_user",
+        )
+        .get_result::<Role>(admin)
+        .map_err(create)?;
+        if !role.may_create {
+            return Err(StartupError::CannotCreate {
+                name: name.to_owned(),
+                role: role.name,
+            });
+        }
+        admin
+            .batch_execute(&format!("CREATE DATABASE {}", quote_ident(name)))
+            .map_err(create)?;
         tracing::info!(database = name, "created the database");
         Ok(())
     })();
     let unlock = diesel::sql_query("SELECT pg_advisory_unlock($1)")
         .bind::<BigInt, _>(CREATE_DATABASE_LOCK)
         .execute(admin);
-    result.map_err(create)?;
+    result?;
     unlock.map_err(create)?;
     Ok(())
 }
@@ -405,6 +505,41 @@ pub fn migrate(conn: &mut PgConnection) -> Result<(), StartupError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_disk_is_told_apart_from_other_refusals() {
+        let refused = |message: &str| {
+            DbError::Query(QueryError::DatabaseError(
+                DatabaseErrorKind::Unknown,
+                Box::new(message.to_owned()),
+            ))
+        };
+        let full = refused("could not extend file \"base/16384/16390\": No space left on device");
+        assert!(full.is_storage_full() && !full.is_unavailable());
+        let other = refused("permission denied for table comments");
+        assert!(!other.is_storage_full());
+    }
+
+    #[test]
+    fn a_refused_login_is_told_apart_from_an_absent_server() {
+        let refused = ConnectionError::BadConnection(
+            "connection to server at \"postgres\" (172.18.0.2), port 5432 failed: FATAL:  \
+             password authentication failed for user \"board_app\""
+                .into(),
+        );
+        let absent = ConnectionError::BadConnection("Connection refused".into());
+        assert!(is_refused_login(&refused));
+        assert!(!is_refused_login(&absent));
+    }
+
+    #[test]
+    fn connections_get_timeouts_unless_the_url_sets_them() {
+        assert_eq!(
+            with_connection_defaults("postgres://u@db/board?connect_timeout=1"),
+            "postgres://u@db/board?connect_timeout=1&keepalives=1&keepalives_idle=5\
+             &keepalives_interval=2&keepalives_count=2&tcp_user_timeout=5000"
+        );
+    }
 
     #[test]
     fn identifiers_are_quoted() {

@@ -44,6 +44,10 @@ pub enum AppError {
     /// Postgres cannot be reached right now; worth retrying shortly.
     #[error("the database is unavailable")]
     Unavailable(#[source] DbError),
+    /// Postgres is out of disk space: nothing can be stored until an operator frees some, but
+    /// the board can still be read.
+    #[error("the database is out of disk space")]
+    StorageFull(#[source] DbError),
     /// Anything else: a bug or a failure the user cannot act on. `context` says what was being
     /// done; the source keeps the whole chain for the log.
     #[error("{context}")]
@@ -70,6 +74,8 @@ impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         if e.is_unavailable() {
             Self::Unavailable(e)
+        } else if e.is_storage_full() {
+            Self::StorageFull(e)
         } else {
             Self::Internal {
                 context: "a database query failed",
@@ -108,7 +114,7 @@ impl AppError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::StorageFull(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -125,6 +131,9 @@ impl AppError {
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, 5));
             }
+            Self::StorageFull(_) => {
+                response.insert_header((header::RETRY_AFTER, 60));
+            }
             _ => {}
         }
     }
@@ -134,6 +143,11 @@ impl AppError {
         match self {
             Self::Unavailable(_) => {
                 "The board cannot reach its database right now. Please try again in a moment."
+                    .into()
+            }
+            Self::StorageFull(_) => {
+                "The board cannot store new comments right now: its database is out of disk \
+                 space. Reading still works; please post again later."
                     .into()
             }
             Self::Internal { .. } => "Something went wrong on our side. Please try again.".into(),

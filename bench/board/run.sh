@@ -34,7 +34,7 @@ fi
 pids=()
 stack() { # the orchestrator on build.yml, under a project of the benchmark's own
   # One worker thread per replica: three replicas already give the two cores three workers.
-  POSTGRES_PASSWORD=bench-only HTTP_PORT=$STACK_PORT RUST_LOG=warn HTTP_WORKERS=${STACK_HTTP_WORKERS:-1} \
+  POSTGRES_PASSWORD=bench-only APP_DB_PASSWORD=bench-only-app HTTP_PORT=$STACK_PORT RUST_LOG=warn HTTP_WORKERS=${STACK_HTTP_WORKERS:-1} \
     target/debug/orchestrator -f build.yml -p benchboard --progress plain "$@"
 }
 cleanup() {

@@ -17,6 +17,8 @@ use orchestrator::{
 };
 
 const PASSWORD: &str = "golden-test-password";
+/// The board role's password (build.yml requires it too).
+const APP_PASSWORD: &str = "golden-app-password";
 
 fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -75,6 +77,7 @@ const GOLDEN_ENV: &[(&str, &str)] = &[
     ("BOTH", "from-shell"),
     ("SECRET_KEY", "from-shell"),
     ("POSTGRES_PASSWORD", PASSWORD),
+    ("APP_DB_PASSWORD", APP_PASSWORD),
 ];
 
 fn orchestrator(dir: &Path, args: &[&str]) -> Output {
@@ -211,12 +214,21 @@ fn the_postgres_password_is_only_in_secrets() {
     let out = convert(&cases()[0], &[]);
     let yaml = text(&out.stdout);
     let documents: Vec<&str> = yaml.split("\n---\n").skip(1).collect();
-    let holding: Vec<&str> = documents
-        .iter()
-        .filter(|d| d.contains(PASSWORD))
-        .map(|d| d.lines().find(|l| l.starts_with("kind:")).unwrap())
-        .collect();
-    assert_eq!(holding, ["kind: Secret", "kind: Secret"], "{yaml}");
+    let holding = |password: &str| -> Vec<&str> {
+        documents
+            .iter()
+            .filter(|d| d.contains(password))
+            .map(|d| d.lines().find(|l| l.starts_with("kind:")).unwrap())
+            .collect()
+    };
+    // The administrator's password: Postgres's Secret only. The board role's: Postgres's
+    // (for the init script) and the app's (in DATABASE_URL).
+    assert_eq!(holding(PASSWORD), ["kind: Secret"], "{yaml}");
+    assert_eq!(
+        holding(APP_PASSWORD),
+        ["kind: Secret", "kind: Secret"],
+        "{yaml}"
+    );
     assert!(yaml.contains("DATABASE_URL holds a secret's value"));
     assert!(yaml.contains("secretKeyRef:\n              key: POSTGRES_PASSWORD"));
 }
@@ -259,7 +271,10 @@ fn board() -> project::Loaded {
     project::load(&LoadOptions {
         files: vec!["build.yml".into()],
         cwd: workspace(),
-        environment: BTreeMap::from([("POSTGRES_PASSWORD".into(), PASSWORD.into())]),
+        environment: BTreeMap::from([
+            ("POSTGRES_PASSWORD".into(), PASSWORD.into()),
+            ("APP_DB_PASSWORD".into(), APP_PASSWORD.into()),
+        ]),
         ..LoadOptions::default()
     })
     .unwrap()

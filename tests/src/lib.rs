@@ -36,6 +36,17 @@ pub fn orchestrator() -> PathBuf {
 
 /// The password every test stack's Postgres gets (tests only; never committed for real use).
 const TEST_PASSWORD: &str = "e2e-only-password";
+/// The password of the board's own role in every test stack (tests only).
+pub const TEST_APP_PASSWORD: &str = "e2e-only-app-password";
+
+/// Who `Stack::psql` logs in as.
+#[derive(Debug, Clone, Copy)]
+pub enum DbUser {
+    /// `POSTGRES_USER`: the administrator, a superuser.
+    Admin,
+    /// `APP_DB_USER`: the board's own role.
+    App,
+}
 
 /// A free TCP port (bound, read, released).
 pub fn free_port() -> u16 {
@@ -69,6 +80,13 @@ impl Stack {
 
     /// Brings the stack up with `env` set for `build.yml`'s variables.
     pub fn up_with(name: &str, env: &[(&str, &str)]) -> Self {
+        Self::up_prepared(name, env, |_| {})
+    }
+
+    /// Brings the stack up after `prepare` has run with its project name and port chosen (to
+    /// make a volume of the project's own beforehand, say; label it with
+    /// `com.docker.compose.project` and teardown removes it too).
+    pub fn up_prepared(name: &str, env: &[(&str, &str)], prepare: impl FnOnce(&Stack)) -> Self {
         let turn = ONE_AT_A_TIME
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -82,10 +100,24 @@ impl Stack {
                 .collect(),
             _turn: turn,
         };
+        prepare(&stack);
         let out = stack.orchestrator(&["up", "-d", "--wait", "--wait-timeout", "240"]);
         assert!(out.status.success(), "up failed:\n{}", text(&out));
         stack.wait_until_served();
         stack
+    }
+
+    /// Scales `service` to `n` containers (`up -d --wait --scale`), asserting it worked.
+    pub fn scale(&self, service: &str, n: u32) -> String {
+        self.ok(&[
+            "up",
+            "-d",
+            "--wait",
+            "--wait-timeout",
+            "240",
+            "--scale",
+            &format!("{service}={n}"),
+        ])
     }
 
     /// Waits until the board answers through nginx on the published port.
@@ -108,6 +140,11 @@ impl Stack {
 
     /// Runs the orchestrator on `build.yml` under this stack's name and port.
     pub fn orchestrator(&self, args: &[&str]) -> Output {
+        self.orchestrator_with(&[], args)
+    }
+
+    /// Runs the orchestrator with `env` over the stack's own variables, for one call.
+    pub fn orchestrator_with(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
         let mut all = vec![
             "-f",
             "build.yml",
@@ -122,10 +159,42 @@ impl Stack {
             .args(&all)
             .env("HTTP_PORT", self.port.to_string())
             .env("POSTGRES_PASSWORD", TEST_PASSWORD)
+            .env("APP_DB_PASSWORD", TEST_APP_PASSWORD)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .envs(env.iter().copied())
             .env_remove("COMPOSE_PROJECT_NAME")
             .output()
             .expect("the orchestrator runs")
+    }
+
+    /// `psql` as `user` over TCP inside the Postgres container (as an operator would connect,
+    /// taking a connection slot like any client), running `sql`; its output, or why it failed.
+    pub fn psql(&self, user: DbUser, sql: &str) -> Result<String, String> {
+        let (name, password) = match user {
+            DbUser::Admin => ("board", TEST_PASSWORD),
+            DbUser::App => ("board_app", TEST_APP_PASSWORD),
+        };
+        let out = Command::new("docker")
+            .args(["exec", "-e", &format!("PGPASSWORD={password}")])
+            .arg(self.container("postgres", 1))
+            .args([
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                name,
+                "-d",
+                "board",
+                "-XAtc",
+                sql,
+            ])
+            .output()
+            .expect("docker runs");
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        } else {
+            Err(text(&out))
+        }
     }
 
     /// A container's address on the project's network (reachable from this host).
@@ -217,6 +286,7 @@ fn build_images_once() {
                 "build",
             ])
             .env("POSTGRES_PASSWORD", TEST_PASSWORD)
+            .env("APP_DB_PASSWORD", TEST_APP_PASSWORD)
             .output()
             .expect("the orchestrator runs");
         assert!(

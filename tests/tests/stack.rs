@@ -239,15 +239,7 @@ fn the_board_recovers_from_a_killed_app_and_a_stopped_database_losing_nothing_ac
 #[test]
 fn three_app_replicas_share_the_load_behind_nginx() {
     let stack = Stack::up("scale");
-    stack.ok(&[
-        "up",
-        "-d",
-        "--wait",
-        "--wait-timeout",
-        "240",
-        "--scale",
-        "app=3",
-    ]);
+    stack.scale("app", 3);
     let c = client();
     // Each replica logs the requests it served (nginx picks up new replicas within seconds).
     let served = |n: u32| {

@@ -122,13 +122,24 @@ pub async fn spawn_app_on(server_url: &str) -> TestApp {
 
 /// Starts the board with extra settings (`[("POST_LIMIT_BURST", "2")]`) on a fresh database.
 pub async fn spawn_app_with(server_url: &str, extra: &[(&str, &str)]) -> TestApp {
-    init_logs();
     let name = unique_db_name();
     let database = DropDatabase {
         server_url: server_url.to_owned(),
         name: name.clone(),
     };
     let database_url = url_for(server_url, &name);
+    spawn_app_at(&database_url, database, extra).await
+}
+
+/// Starts the board on `database_url` (created if missing, as start-up does), which `database`
+/// drops when the app goes.
+pub async fn spawn_app_at(
+    database_url: &str,
+    database: DropDatabase,
+    extra: &[(&str, &str)],
+) -> TestApp {
+    init_logs();
+    let database_url = database_url.to_owned();
     let settings = test_settings(&database_url, extra);
     let prepare = settings.clone();
     tokio::task::spawn_blocking(move || db::prepare(&prepare))

@@ -10,5 +10,6 @@ mod http;
 mod limits;
 mod logs;
 mod metrics;
+mod privileges;
 mod queries;
 mod startup;

@@ -53,6 +53,8 @@ pub async fn up(
     for service in request.plan.scale.keys() {
         services::check(project, std::slice::from_ref(service))?;
     }
+    // Before anything changes: a scale that overdraws a budget is refused outright.
+    services::check_budgets(project, &request.plan.scale)?;
     warn_about_engine_features(engine, project, &selected, progress);
     let observed = state::observe(engine, project, &selected).await?;
     let resolved = images::resolve(

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use bollard::{Docker, API_DEFAULT_VERSION};
 
-use crate::project::services::NoSuchService;
+use crate::project::services::{NoSuchService, OverBudget};
 
 /// Why the engine could not do what was asked. Each variant's message says what failed; the
 /// cause, where there is one, is its `source()` and is printed once, after it.
@@ -47,6 +47,9 @@ pub enum EngineError {
     },
     #[error(transparent)]
     NoSuchService(#[from] NoSuchService),
+    /// `up --scale` would overdraw an `x-budgets` resource; nothing was changed.
+    #[error(transparent)]
+    OverBudget(#[from] OverBudget),
     #[error("service {service} has no {}container number {index}", if *.running { "running " } else { "" })]
     NoContainer {
         service: String,

@@ -34,6 +34,10 @@ pub struct Project {
     /// image cannot be pulled (an engine without registry access).
     #[serde(rename = "x-stand-ins", skip_serializing_if = "BTreeMap::is_empty")]
     pub stand_ins: BTreeMap<String, StandIn>,
+    /// `x-budgets`: name -> a limited resource (database connections, licences, ...) and how
+    /// much of it each replica of a service holds; `up --scale` refuses to overdraw one.
+    #[serde(rename = "x-budgets", skip_serializing_if = "BTreeMap::is_empty")]
+    pub budgets: BTreeMap<String, Budget>,
     /// The other top-level `x-` extension fields, kept as written (Compose prints them).
     #[serde(flatten)]
     pub extensions: BTreeMap<String, serde_json::Value>,
@@ -66,6 +70,25 @@ impl Serialize for StandIn {
     }
 }
 
+/// A resource of limited size that replicas share: `limit` in all, `per_replica` of it held by
+/// each replica of the services named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Budget {
+    pub limit: u64,
+    #[serde(rename = "per-replica")]
+    pub per_replica: BTreeMap<String, u64>,
+}
+
+impl Budget {
+    /// How much of the budget the services use with `replicas(service)` containers each.
+    pub fn used(&self, replicas: impl Fn(&str) -> u32) -> u64 {
+        self.per_replica
+            .iter()
+            .map(|(service, each)| u64::from(replicas(service)) * each)
+            .sum()
+    }
+}
+
 impl Project {
     /// An empty project called `name`, rooted at `working_dir`.
     pub fn new(name: &str, working_dir: PathBuf) -> Self {
@@ -80,6 +103,7 @@ impl Project {
             configs: BTreeMap::new(),
             disabled_services: BTreeMap::new(),
             stand_ins: BTreeMap::new(),
+            budgets: BTreeMap::new(),
             extensions: BTreeMap::new(),
         }
     }

@@ -296,6 +296,37 @@ fn stand_in(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<StandIn> {
     })
 }
 
+/// An `x-budgets` entry: `limit: N` and `per-replica: {SERVICE: N, ...}`.
+fn budget(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Budget> {
+    let body = ctx.object(v, path)?;
+    let mut limit = None;
+    let mut per_replica = BTreeMap::new();
+    for (key, value) in body {
+        let p = path.key(key);
+        match key.as_str() {
+            "limit" => limit = ctx.uint(value, &p),
+            "per-replica" => {
+                if let Some(services) = ctx.object(value, &p) {
+                    for (service, each) in services {
+                        if let Some(n) = ctx.uint(each, &p.key(service)) {
+                            per_replica.insert(service.clone(), n);
+                        }
+                    }
+                }
+            }
+            other => ctx.error(
+                &p,
+                format!("unknown budget key {other:?} (a budget has limit and per-replica)"),
+            ),
+        }
+    }
+    let Some(limit) = limit else {
+        ctx.error(path, "a budget needs a limit");
+        return None;
+    };
+    Some(Budget { limit, per_replica })
+}
+
 /// A path inside a container, cleaned as Compose cleans it (`/media/` is `/media`), so the same
 /// mount written two ways is one mount.
 pub fn container_path(path: &str) -> String {
@@ -345,6 +376,15 @@ pub fn project(ctx: &mut Ctx, tree: &Tree, active_profiles: &[String]) -> Projec
                     for (image, command) in entries {
                         if let Some(stand_in) = stand_in(ctx, command, &path.key(image)) {
                             project.stand_ins.insert(image.clone(), stand_in);
+                        }
+                    }
+                }
+            }
+            "x-budgets" => {
+                if let Some(entries) = ctx.object(value, &path) {
+                    for (name, body) in entries {
+                        if let Some(budget) = budget(ctx, body, &path.key(name)) {
+                            project.budgets.insert(name.clone(), budget);
                         }
                     }
                 }

@@ -1,8 +1,12 @@
 //! Questions about a loaded project's services that every deploying verb asks: which services a
 //! command acts on (with what they depend on), the aliases links give a service, how long a
-//! service may take to stop, and what `volumes_from` names. No engine here.
+//! service may take to stop, what `volumes_from` names, and whether a scale fits the
+//! project's budgets. No engine here.
 
-use std::{collections::BTreeSet, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Duration,
+};
 
 use super::model::{MountKind, Project, Service};
 
@@ -30,6 +34,72 @@ pub fn check(project: &Project, named: &[String]) -> Result<(), NoSuchService> {
             disabled: project.disabled_services.contains_key(name),
         }),
         None => Ok(()),
+    }
+}
+
+/// A scale that would need more of an `x-budgets` resource than its limit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", describe_overdrawn(.0))]
+pub struct OverBudget(pub Vec<Overdrawn>);
+
+/// One budget a scale overdraws: its name, its limit, and what each service would hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overdrawn {
+    pub budget: String,
+    pub limit: u64,
+    /// (service, replicas, held by each replica)
+    pub uses: Vec<(String, u32, u64)>,
+}
+
+fn describe_overdrawn(all: &[Overdrawn]) -> String {
+    all.iter()
+        .map(|o| {
+            let parts: Vec<String> = o
+                .uses
+                .iter()
+                .map(|(service, n, each)| format!("{service}: {n} x {each}"))
+                .collect();
+            let total: u64 = o.uses.iter().map(|(_, n, each)| u64::from(*n) * each).sum();
+            format!(
+                "this scale needs {total} {} ({}), more than its limit of {} (x-budgets.{}): \
+                 scale down, or give each replica less",
+                o.budget,
+                parts.join(", "),
+                o.limit,
+                o.budget
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Checks the project's budgets against the replicas each service will run: `scale` where given
+/// (`up --scale`), else the service's own (`deploy.replicas`, `scale`, or 1).
+pub fn check_budgets(project: &Project, scale: &BTreeMap<String, u32>) -> Result<(), OverBudget> {
+    let replicas = |service: &str| {
+        scale
+            .get(service)
+            .copied()
+            .unwrap_or_else(|| project.services.get(service).map_or(0, |s| s.replicas()))
+    };
+    let overdrawn: Vec<Overdrawn> = project
+        .budgets
+        .iter()
+        .filter(|(_, budget)| budget.used(replicas) > budget.limit)
+        .map(|(name, budget)| Overdrawn {
+            budget: name.clone(),
+            limit: budget.limit,
+            uses: budget
+                .per_replica
+                .iter()
+                .map(|(service, each)| (service.clone(), replicas(service), *each))
+                .collect(),
+        })
+        .collect();
+    if overdrawn.is_empty() {
+        Ok(())
+    } else {
+        Err(OverBudget(overdrawn))
     }
 }
 
@@ -141,7 +211,81 @@ pub fn volumes_from(service: &Service) -> Vec<VolumesFrom> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
+    use crate::project::{self, env::Environment, LoadOptions};
+
+    fn load(yaml: &str, env: &[(&str, &str)]) -> Result<project::Loaded, project::LoadError> {
+        let options = LoadOptions {
+            cwd: PathBuf::from("/p"),
+            project_name: Some("p".into()),
+            ..LoadOptions::default()
+        };
+        let shell = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        project::load_documents(
+            vec![(PathBuf::from("/p/compose.yaml"), yaml.to_owned())],
+            &PathBuf::from("/p"),
+            Environment::new(shell, Default::default()),
+            Vec::new(),
+            &options,
+        )
+    }
+
+    const BUDGETED: &str = "
+x-budgets:
+  db-connections:
+    limit: ${LIMIT:-80}
+    per-replica: {app: '${POOL:-10}', worker: 2}
+services:
+  app: {image: app}
+  worker: {image: worker, deploy: {replicas: 3}}
+";
+
+    #[test]
+    fn a_scale_within_every_budget_passes() {
+        let loaded = load(BUDGETED, &[]).unwrap();
+        // 7 x 10 + 3 x 2 = 76 of 80.
+        let scale = BTreeMap::from([("app".to_owned(), 7)]);
+        assert_eq!(check_budgets(&loaded.project, &scale), Ok(()));
+        assert_eq!(check_budgets(&loaded.project, &BTreeMap::new()), Ok(()));
+    }
+
+    #[test]
+    fn a_scale_that_overdraws_a_budget_is_refused_with_the_sums() {
+        let loaded = load(BUDGETED, &[]).unwrap();
+        let scale = BTreeMap::from([("app".to_owned(), 12)]);
+        let err = check_budgets(&loaded.project, &scale).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "this scale needs 126 db-connections (app: 12 x 10, worker: 3 x 2), more than its \
+             limit of 80 (x-budgets.db-connections): scale down, or give each replica less"
+        );
+        // The same scale fits once each replica holds less (the variables are interpolated).
+        let smaller = load(BUDGETED, &[("POOL", "6")]).unwrap();
+        assert_eq!(check_budgets(&smaller.project, &scale), Ok(()));
+    }
+
+    #[test]
+    fn a_budget_must_name_defined_services_and_a_limit() {
+        let Err(project::LoadError::Invalid { diagnostics }) = load(
+            "x-budgets: {b: {per-replica: {app: 1}}, c: {limit: 1, per-replica: {ghost: 1}}}\n\
+             services: {app: {image: app}}\n",
+            &[],
+        ) else {
+            panic!("the project loads, with a budget lacking its limit");
+        };
+        let err: Vec<String> = diagnostics.iter().map(|d| d.to_string()).collect();
+        let err = err.join("\n");
+        assert!(err.contains("a budget needs a limit"), "{err}");
+        assert!(
+            err.contains("counts replicas of undefined service \"ghost\""),
+            "{err}"
+        );
+    }
 
     #[test]
     fn volumes_from_reads_services_and_containers() {

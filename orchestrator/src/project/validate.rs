@@ -115,6 +115,20 @@ pub fn validate(project: &Project, legacy: bool) -> Vec<Diagnostic> {
             }
         }
     }
+    for (name, budget) in &project.budgets {
+        for service in budget.per_replica.keys() {
+            if !all.contains_key(service.as_str()) {
+                out.push(Diagnostic::error(
+                    DocPath::root()
+                        .key("x-budgets")
+                        .key(name)
+                        .key("per-replica")
+                        .key(service),
+                    format!("counts replicas of undefined service {service:?}"),
+                ));
+            }
+        }
+    }
     out.extend(cycles(&all));
     out
 }

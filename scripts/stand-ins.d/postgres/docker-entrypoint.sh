@@ -1,6 +1,7 @@
 #!/bin/sh
 # The official postgres image's interface, in brief: initialise an empty PGDATA on first start
-# from POSTGRES_* variables, then run the server as the postgres user.
+# from POSTGRES_* variables and the scripts in /docker-entrypoint-initdb.d, then run the server
+# as the postgres user.
 set -e
 if [ "${1#-}" != "$1" ]; then set -- postgres "$@"; fi
 
@@ -27,12 +28,32 @@ if [ "$1" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
   rm -f "$pwfile"
   printf 'host all all all %s\n' "${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}" >> "$PGDATA/pg_hba.conf"
   printf "listen_addresses = '*'\n" >> "$PGDATA/postgresql.conf"
+  # As the official image: a server on the socket only while the database is made and the
+  # scripts in /docker-entrypoint-initdb.d run (sorted; *.sh executed, or sourced when not
+  # executable; *.sql and *.sql.gz through psql as POSTGRES_USER on POSTGRES_DB).
+  pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start
   if [ "$db" != postgres ]; then
-    pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start
     psql -v ON_ERROR_STOP=1 --username "$user" --dbname postgres \
       -c "CREATE DATABASE \"$db\"" >/dev/null
-    pg_ctl -D "$PGDATA" -m fast -w stop
   fi
+  export PGUSER="$user" PGDATABASE="$db"
+  for f in /docker-entrypoint-initdb.d/*; do
+    [ -e "$f" ] || continue
+    case "$f" in
+      *.sh)
+        echo "$0: running $f"
+        if [ -x "$f" ]; then "$f"; else . "$f"; fi ;;
+      *.sql)
+        echo "$0: running $f"
+        psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$user" --dbname "$db" -f "$f" ;;
+      *.sql.gz)
+        echo "$0: running $f"
+        gunzip -c "$f" | psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$user" --dbname "$db" ;;
+      *) echo "$0: ignoring $f" ;;
+    esac
+  done
+  unset PGUSER PGDATABASE
+  pg_ctl -D "$PGDATA" -m fast -w stop
   echo "PostgreSQL init process complete; ready for start up."
 fi
 
