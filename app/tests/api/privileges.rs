@@ -1,5 +1,5 @@
 //! The board under the stack's least-privileged role, made by the stack's own init script
-//! (`postgres/initdb/10-board-role.sh`, run here as Postgres's entrypoint runs it): the board
+//! (`app/initdb/10-board-role.sh`, run here as Postgres's entrypoint runs it): the board
 //! works (on a database the administrator had migrated before, too: nothing is lost), and the
 //! role can do nothing beyond its own schema.
 
@@ -30,7 +30,7 @@ impl Drop for DropRole {
 /// Runs the stack's init script against `database` of the test server, as its administrator.
 fn run_init_script(server_url: &str, database: &str, role: &str) {
     let url = url::Url::parse(server_url).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../postgres/initdb/10-board-role.sh");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("initdb/10-board-role.sh");
     let out = Command::new(script)
         .env("PGHOST", url.host_str().unwrap())
         .env("PGPORT", url.port().unwrap_or(5432).to_string())
