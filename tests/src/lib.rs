@@ -2,6 +2,8 @@
 //! project name and an HTTP port of the test's own, torn down (volumes too) when the test ends,
 //! pass or fail.
 
+pub mod load;
+
 use std::{
     net::TcpListener,
     path::{Path, PathBuf},

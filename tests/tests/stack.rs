@@ -1,15 +1,13 @@
 //! The whole stack through nginx on its published port: the page, static files, posting,
 //! validation, the API, data across down/up, and resilience.
 
-use std::{
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc, Mutex,
-    },
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-use e2e::{docker, Stack};
+use e2e::{
+    docker,
+    load::{Load, UNLIMITED_POSTS},
+    Stack,
+};
 use reqwest::blocking::Client;
 
 fn client() -> Client {
@@ -153,51 +151,13 @@ fn comments_survive_down_and_up_and_go_with_down_v() {
 
 #[test]
 fn the_board_recovers_from_a_killed_app_and_a_stopped_database_losing_nothing_acknowledged() {
-    // The writer posts 20 times a second: no post limit here, this test is about losing nothing.
-    let stack = Stack::up_with(
-        "resilience",
-        &[
-            ("POST_LIMIT_PER_MINUTE", "off"),
-            ("NGINX_POST_RATE", "100r/s"),
-            ("NGINX_POST_BURST", "100"),
-        ],
-    );
+    // The writers post as fast as the board answers: no post limit here, this test is about
+    // losing nothing.
+    let stack = Stack::up_with("resilience", UNLIMITED_POSTS);
     let c = client();
-    let t = token(&c, &stack);
 
-    // Load: a writer posting all along; every 303 is an acknowledged comment.
-    let stop = Arc::new(AtomicBool::new(false));
-    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
-    let writer = {
-        let (stop, acknowledged, url, origin) = (
-            stop.clone(),
-            acknowledged.clone(),
-            stack.url("/"),
-            format!("http://127.0.0.1:{}", stack.port),
-        );
-        let (c, t) = (c.clone(), t.clone());
-        std::thread::spawn(move || {
-            let mut n = 0;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
-                let title = format!("load-{n}");
-                let r = c
-                    .post(&url)
-                    .header("Origin", &origin)
-                    .form(&[
-                        ("title", title.as_str()),
-                        ("author", "load"),
-                        ("text", "x"),
-                        ("csrf_token", t.as_str()),
-                    ])
-                    .send();
-                if r.is_ok_and(|r| r.status() == 303) {
-                    acknowledged.lock().unwrap().push(title);
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        })
-    };
+    // Load: readers and writers all along; every 303 is an acknowledged comment.
+    let load = Load::start(&stack.url(""), 2);
 
     // The app killed under load comes back by its restart policy. Killed as a crash kills it,
     // from outside: `docker kill` counts as a manual stop, which restart policies respect.
@@ -263,32 +223,16 @@ fn the_board_recovers_from_a_killed_app_and_a_stopped_database_losing_nothing_ac
         },
     );
     std::thread::sleep(Duration::from_secs(1));
-    stop.store(true, Ordering::Relaxed);
-    writer.join().unwrap();
+    let report = load.stop();
+    println!("under load: {}", report.summary());
 
     // No acknowledged comment lost.
-    let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(
-        acknowledged.len() > 10,
-        "the writer got through: {}",
-        acknowledged.len()
+        report.acknowledged.len() > 10,
+        "the writers got through: {}",
+        report.summary()
     );
-    let mut stored = Vec::new();
-    let mut url = stack.url("/api/comments");
-    loop {
-        let page: serde_json::Value = c.get(&url).send().unwrap().json().unwrap();
-        for comment in page["comments"].as_array().unwrap() {
-            stored.push(comment["title"].as_str().unwrap().to_owned());
-        }
-        match page["older"].as_str() {
-            Some(cursor) => url = stack.url(&format!("/api/comments?before={cursor}")),
-            None => break,
-        }
-    }
-    let lost: Vec<&String> = acknowledged
-        .iter()
-        .filter(|t| !stored.contains(t))
-        .collect();
+    let lost = report.lost(&stack.url(""));
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
 }
 
