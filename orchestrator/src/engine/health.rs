@@ -162,6 +162,9 @@ pub async fn wait_for(
     }
 }
 
+/// How long a container seen to have restarted is watched for its exit code.
+const CRASH_WATCH: Duration = Duration::from_secs(5);
+
 /// How a container of a start-first update came up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Up {
@@ -183,6 +186,9 @@ pub async fn await_container(
     let deadline = Instant::now() + timeout;
     // When the container first met its condition, and how it ran then.
     let mut since: Option<(Instant, String, i64)> = None;
+    // When it was first seen to have restarted: it is watched a little longer, to catch it
+    // exited or restarting and read its exit code (a running container's is 0).
+    let mut crashed: Option<Instant> = None;
     loop {
         let inspect = match engine.docker.inspect_container(name, None).await {
             Ok(inspect) => inspect,
@@ -225,14 +231,21 @@ pub async fn await_container(
                     (true, m) => m.unwrap_or_default(),
                     (false, m) => m.unwrap_or(crate::project::update::DEFAULT_MONITOR),
                 };
+                let restarted = restarts > 0
+                    || since
+                        .as_ref()
+                        .is_some_and(|(_, at, count)| *at != started_at || *count != restarts);
                 match &since {
-                    Some((_, at, count)) if *at != started_at || *count != restarts => {
-                        let why = format!(
-                            "{name} restarted within {}s of starting (exit code {})",
-                            hold.as_secs(),
-                            state.exit_code.unwrap_or_default()
-                        );
-                        return Err(with_last_lines(engine, name, why).await);
+                    _ if restarted => {
+                        let first = *crashed.get_or_insert_with(Instant::now);
+                        if first.elapsed() >= CRASH_WATCH {
+                            let why = format!(
+                                "{name} is crash-looping: it restarted {restarts} time{} within {}s of starting",
+                                if restarts == 1 { "" } else { "s" },
+                                hold.as_secs().max(1)
+                            );
+                            return Err(with_last_lines(engine, name, why).await);
+                        }
                     }
                     Some((first, _, _)) if first.elapsed() >= hold => {
                         return Ok(if has_healthcheck {
