@@ -68,43 +68,66 @@ impl Executor<'_> {
                 .collect();
             let results = join_all(ops.iter().map(|op| self.run_op(op))).await;
             let mut failed: Option<EngineError> = None;
-            for result in results {
-                let (service, name, why) = match result {
+            // The first update of this level that failed past what its config tolerates.
+            let mut undo: Option<(&Rollout, String)> = None;
+            for (op, result) in ops.iter().zip(results) {
+                let (rollout, name, why) = match result {
                     Ok(()) => continue,
                     Err(StepError::Engine(e)) => {
-                        failed.get_or_insert(e);
+                        match plan.rollout_of(op) {
+                            // The engine refused a step of an update: undone like a failure.
+                            Some(rollout) => {
+                                let why = format!("{e}: {}", super::root_cause(&e));
+                                undo.get_or_insert((rollout, why));
+                            }
+                            None => {
+                                failed.get_or_insert(e);
+                            }
+                        }
                         continue;
                     }
-                    Err(StepError::NotUp { service, name, why }) => (service, name, why),
-                };
-                let Some(rollout) = plan.rollouts.get(&service) else {
-                    failed.get_or_insert(EngineError::NotReady {
-                        service,
-                        what: "come back".into(),
-                        why,
-                    });
-                    continue;
+                    Err(StepError::NotUp { service, name, why }) => {
+                        match plan.rollouts.get(&service) {
+                            Some(rollout) => (rollout, name, why),
+                            None => {
+                                failed.get_or_insert(EngineError::NotReady {
+                                    service,
+                                    what: "come back".into(),
+                                    why,
+                                });
+                                continue;
+                            }
+                        }
+                    }
                 };
                 let count = failures.entry(rollout.service.as_str()).or_default();
                 *count += 1;
                 let config = &rollout.config;
                 let tolerated = *count <= config.tolerated_failures(rollout.pairs.len())
                     || config.failure_action == FailureAction::Continue;
-                if tolerated {
-                    let old = rollout.replaced_by(&name).unwrap_or_default().to_owned();
-                    self.progress.warn(format!(
-                        "service {service}: {why}\n  {name} is discarded; {old} keeps running the old configuration"
-                    ));
-                    containers::stop(self.engine, &name, rollout.stop_timeout).await?;
-                    containers::remove(self.engine, &name, true, false).await?;
-                    abandoned.insert(name);
-                    abandoned.insert(old);
+                if !tolerated {
+                    undo.get_or_insert((rollout, why));
                     continue;
                 }
-                failed.get_or_insert(match config.failure_action {
+                let old = rollout.replaced_by(&name).unwrap_or_default().to_owned();
+                self.progress.warn(format!(
+                    "service {}: {why}\n  {name} is discarded; {old} keeps running the old configuration",
+                    rollout.service
+                ));
+                containers::stop(self.engine, &name, rollout.stop_timeout).await?;
+                containers::remove(self.engine, &name, true, false).await?;
+                abandoned.insert(name);
+                abandoned.insert(old);
+            }
+            if let Some((rollout, why)) = undo {
+                let service = rollout.service.clone();
+                let error = match rollout.config.failure_action {
                     FailureAction::Pause => EngineError::UpdatePaused { service, why },
                     _ => self.roll_back(rollout, why).await,
-                });
+                };
+                if let Some(other) = failed.replace(error) {
+                    self.progress.warn(other.to_string());
+                }
             }
             if let Some(error) = failed {
                 return Err(error);

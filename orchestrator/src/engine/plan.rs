@@ -299,6 +299,21 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The start-first update an operation belongs to: it creates, starts or stops one of the
+    /// update's containers.
+    pub fn rollout_of(&self, op: &Op) -> Option<&Rollout> {
+        let name = match op {
+            Op::CreateReplacement { new, .. } => &new.name,
+            Op::Start { name } | Op::Stop { name, .. } | Op::Await { name, .. } => name,
+            _ => return None,
+        };
+        self.rollouts.values().find(|r| {
+            r.pairs
+                .iter()
+                .any(|(old, temp)| old == name || temp == name)
+        })
+    }
+
     /// Adds a step; returns its index.
     fn push(&mut self, op: Op, after: impl IntoIterator<Item = usize>) -> usize {
         let mut after: Vec<usize> = after.into_iter().collect();
@@ -1535,6 +1550,17 @@ services:
         assert_eq!(rollout.pairs.len(), 3);
         assert_eq!(rollout.config.tolerated_failures(rollout.pairs.len()), 1);
         assert_eq!(rollout.replaced_by("app201234567_p-app-2"), Some("p-app-2"));
+        // Every step that creates, starts, awaits or stops one of its containers belongs to it
+        // (an engine error there is undone as a failed update); the delay does not.
+        for i in [0, 1, 2, 3, 9, 12] {
+            let op = &plan.steps[i].op;
+            assert_eq!(
+                plan.rollout_of(op).map(|r| r.service.as_str()),
+                Some("app"),
+                "{op}"
+            );
+        }
+        assert!(plan.rollout_of(&plan.steps[8].op).is_none());
     }
 
     #[test]
