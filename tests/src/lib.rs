@@ -108,6 +108,11 @@ impl Stack {
 
     /// Runs the orchestrator on `build.yml` under this stack's name and port.
     pub fn orchestrator(&self, args: &[&str]) -> Output {
+        self.orchestrator_with(args, &[])
+    }
+
+    /// The same, with `env` set on top of the stack's own (a release: `BOARD_RELEASE=two`).
+    pub fn orchestrator_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut all = vec![
             "-f",
             "build.yml",
@@ -122,7 +127,8 @@ impl Stack {
             .args(&all)
             .env("HTTP_PORT", self.port.to_string())
             .env("POSTGRES_PASSWORD", TEST_PASSWORD)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(env.iter().copied())
             .env_remove("COMPOSE_PROJECT_NAME")
             .output()
             .expect("the orchestrator runs")
