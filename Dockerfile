@@ -5,7 +5,8 @@
 #
 # Build arguments: RUST_IMAGE and RUNTIME_IMAGE choose the bases (official images by default;
 # scripts/stand-ins makes local ones where no registry answers); EXTRA_CA_CERTS (PEM text) is
-# trusted by the build, for networks that re-sign HTTPS (a corporate proxy).
+# trusted by the build, for networks that re-sign HTTPS (a corporate proxy); BOARD_RELEASE
+# names the release (the X-Board-Release header).
 ARG RUST_IMAGE=rust:1-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
@@ -39,6 +40,10 @@ RUN set -eux; \
 COPY --from=builder /usr/local/bin/app /usr/local/bin/app
 USER board
 ENV LISTEN_ADDR=0.0.0.0:8000 METRICS_ADDR=0.0.0.0:9000 STATIC_DIR=""
+# A name for this build (BOARD_RELEASE): the app sends it as X-Board-Release. Last, so naming a
+# release rebuilds one small layer.
+ARG BOARD_RELEASE=""
+ENV BOARD_RELEASE=${BOARD_RELEASE}
 EXPOSE 8000 9000
 HEALTHCHECK --interval=5s --timeout=3s --start-period=60s --retries=3 CMD ["/usr/local/bin/app", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/app"]

@@ -104,6 +104,15 @@ pub struct Settings {
     /// `SHUTDOWN_TIMEOUT`: how long requests in flight may finish after SIGTERM (default 8s,
     /// inside the 10s `docker stop` allows).
     pub shutdown_timeout: Duration,
+    /// `DRAIN_PERIOD`: how long the board keeps serving after SIGTERM while `/readyz` says it
+    /// is draining, so the proxy takes it out of rotation first (default 3s: nginx's upstream
+    /// watcher looks every 2 s). Drain and `SHUTDOWN_TIMEOUT` together must fit in the
+    /// container's stop grace period.
+    pub drain_period: Duration,
+    /// `BOARD_RELEASE`: a name for the running release, sent as `X-Board-Release` on every
+    /// response when set (the image's build argument of the same name sets it), so a rollout
+    /// can be watched from outside.
+    pub release: Option<String>,
     /// `STATIC_DIR`: the folder served under `/static` (default `static`, when it exists).
     /// Set it empty to serve nothing there, as behind nginx.
     pub static_dir: Option<PathBuf>,
@@ -238,6 +247,8 @@ impl Settings {
             pool_timeout: duration("DATABASE_POOL_TIMEOUT", Duration::from_secs(2))?,
             startup_wait: duration("STARTUP_WAIT", Duration::from_secs(60))?,
             shutdown_timeout: duration("SHUTDOWN_TIMEOUT", Duration::from_secs(8))?,
+            drain_period: duration("DRAIN_PERIOD", Duration::from_secs(3))?,
+            release: var("BOARD_RELEASE").map(|v| v.trim().to_owned()),
             static_dir,
             workers: number("HTTP_WORKERS")?.map(|n| n as usize),
             log_format,
@@ -317,6 +328,8 @@ mod tests {
         assert_eq!(s.pool_size, 10);
         assert_eq!(s.pool_timeout, Duration::from_secs(2));
         assert_eq!(s.startup_wait, Duration::from_secs(60));
+        assert_eq!(s.drain_period, Duration::from_secs(3));
+        assert_eq!(s.release, None);
         assert_eq!(s.static_dir, None);
         assert_eq!(s.database_url.database_name(), "board");
         assert_eq!(s.log_format, LogFormat::Text);
@@ -362,6 +375,7 @@ mod tests {
             ("LISTEN_ADDR", "localhost", "expected IP:PORT"),
             ("DATABASE_POOL_SIZE", "0", "whole number above 0"),
             ("STARTUP_WAIT", "soon", "expected a duration"),
+            ("DRAIN_PERIOD", "a while", "expected a duration"),
             ("POST_LIMIT_BURST", "many", "whole number above 0"),
             ("TRUSTED_PROXIES", "nginx", "not an address or a network"),
             ("LOG_FORMAT", "xml", "expected text or json"),

@@ -7,6 +7,7 @@
 pub mod comments;
 pub mod config;
 pub mod db;
+pub mod drain;
 pub mod error;
 pub mod limits;
 pub mod metrics;

@@ -2,18 +2,21 @@
 //!
 //! Tests build the same [`Application`] the binary runs, on port 0, and read the port back.
 
-use std::{net::TcpListener, time::Instant};
+use std::{net::TcpListener, pin::pin, time::Instant};
 
 use actix_web::{
     dev::{Server, ServerHandle},
     error::{JsonPayloadError, UrlencodedError},
-    middleware::from_fn,
+    middleware::{from_fn, Condition, DefaultHeaders},
     web, App, HttpRequest, HttpServer,
 };
+
+use futures_util::future::{select, Either};
 
 use crate::{
     config::Settings,
     db,
+    drain::{self, Drain},
     error::{ApiError, AppError, PageError},
     limits::PostLimiter,
     metrics::Metrics,
@@ -24,6 +27,9 @@ use crate::{
 /// percent-encoded. nginx's `client_max_body_size` matches it.
 pub const BODY_LIMIT: usize = 128 * 1024;
 
+/// The response header that names the running release (`BOARD_RELEASE`).
+pub const RELEASE_HEADER: &str = "X-Board-Release";
+
 /// The board, bound to its ports and ready to serve: the board on `LISTEN_ADDR`, and `/metrics`
 /// alone on `METRICS_ADDR`, so that a proxy in front of the first never exposes the second.
 pub struct Application {
@@ -31,6 +37,8 @@ pub struct Application {
     metrics_port: Option<u16>,
     server: Server,
     metrics_server: Option<Server>,
+    drain: Drain,
+    drain_period: std::time::Duration,
 }
 
 /// Stops a running [`Application`] from elsewhere (tests).
@@ -60,13 +68,23 @@ impl Application {
         let pool = web::Data::new(db::build_pool(settings, metrics.pool.clone()));
         let limiter = web::Data::new(PostLimiter::new(settings));
         let static_dir = settings.static_dir.clone();
+        let release = settings.release.clone();
+        let drain = Drain::default();
+        let board_drain = web::Data::new(drain.clone());
         let board_metrics = metrics.clone();
         let board_pool = pool.clone();
         let mut server = HttpServer::new(move || {
             let static_dir = static_dir.clone();
             App::new()
                 .wrap(security::headers())
+                .wrap(Condition::new(
+                    release.is_some(),
+                    DefaultHeaders::new()
+                        .add((RELEASE_HEADER, release.clone().unwrap_or_default())),
+                ))
+                .wrap(from_fn(drain::close_while_draining))
                 .wrap(from_fn(telemetry::observe))
+                .app_data(board_drain.clone())
                 .app_data(board_pool.clone())
                 .app_data(board_metrics.clone())
                 .app_data(limiter.clone())
@@ -76,6 +94,8 @@ impl Application {
                 .default_service(web::to(not_found))
         })
         .listen(listener)?
+        // Signals are ours (run_until_stopped): SIGTERM drains before the server stops.
+        .disable_signals()
         .shutdown_timeout(settings.shutdown_timeout.as_secs().max(1));
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
@@ -109,6 +129,8 @@ impl Application {
             metrics_port,
             server: server.run(),
             metrics_server,
+            drain,
+            drain_period: settings.drain_period,
         })
     }
 
@@ -122,8 +144,8 @@ impl Application {
         self.metrics_port
     }
 
-    /// Serves until SIGTERM or SIGINT; SIGTERM lets requests in flight finish first. The
-    /// metrics listener stops with the board.
+    /// Serves until stopped (through [`Application::handle`]); the metrics listener stops with
+    /// the board.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let metrics_handle = self.metrics_server.as_ref().map(Server::handle);
         let board = async {
@@ -141,6 +163,16 @@ impl Application {
             }
         };
         futures_util::future::join(board, metrics).await.0
+    }
+
+    /// Serves until SIGTERM or SIGINT: SIGTERM drains first ([`drain`]), then requests in
+    /// flight finish; SIGINT skips the drain.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let signals = drain::stop_on_signal(self.handle(), self.drain.clone(), self.drain_period);
+        match select(pin!(self.run_until_stopped()), pin!(signals)).await {
+            Either::Left((served, _)) => served,
+            Either::Right(((), serving)) => serving.await,
+        }
     }
 
     /// A handle that stops the servers from elsewhere (tests).
@@ -163,7 +195,7 @@ pub async fn serve(settings: Settings) -> Result<(), crate::Error> {
         took_ms = started.elapsed().as_millis() as u64,
         "the database is ready"
     );
-    Application::build(&settings)?.run_until_stopped().await?;
+    Application::build(&settings)?.run_until_signalled().await?;
     tracing::info!("stopped");
     Ok(())
 }

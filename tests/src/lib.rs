@@ -140,29 +140,17 @@ impl Stack {
 
     /// Runs the orchestrator on `build.yml` under this stack's name and port.
     pub fn orchestrator(&self, args: &[&str]) -> Output {
-        self.orchestrator_with(&[], args)
+        self.orchestrator_with(args, &[])
     }
 
-    /// Runs the orchestrator with `env` over the stack's own variables, for one call.
-    pub fn orchestrator_with(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
-        let mut all = vec![
-            "-f",
-            "build.yml",
-            "-p",
-            &self.project,
-            "--progress",
-            "plain",
-        ];
-        all.extend_from_slice(args);
-        Command::new(orchestrator())
-            .current_dir(repo())
-            .args(&all)
+    /// The same, with `env` set on top of the stack's own (a release: `BOARD_RELEASE=two`).
+    pub fn orchestrator_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        on_build_yml(&self.project, args)
             .env("HTTP_PORT", self.port.to_string())
             .env("POSTGRES_PASSWORD", TEST_PASSWORD)
             .env("APP_DB_PASSWORD", TEST_APP_PASSWORD)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .envs(env.iter().copied())
-            .env_remove("COMPOSE_PROJECT_NAME")
             .output()
             .expect("the orchestrator runs")
     }
@@ -295,6 +283,19 @@ fn build_images_once() {
             text(&out)
         );
     });
+}
+
+/// The orchestrator on the repository's `build.yml` under `project`, plain progress, and the
+/// environment's project name ignored: a test stack's or a benchmark's command, to which the
+/// caller adds the stack's variables.
+pub fn on_build_yml(project: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(orchestrator());
+    command
+        .current_dir(repo())
+        .args(["-f", "build.yml", "-p", project, "--progress", "plain"])
+        .args(args)
+        .env_remove("COMPOSE_PROJECT_NAME");
+    command
 }
 
 /// stdout and stderr together.

@@ -316,8 +316,8 @@ fn the_stack_under_faults_loses_nothing_and_recovers() {
     // Twelve replicas. With each replica's pool at 10 they would need 120 connections: `up`
     // refuses before changing anything.
     let refused = stack.orchestrator_with(
-        &[("DATABASE_POOL_SIZE", "10")],
         &["up", "-d", "--scale", "app=12"],
+        &[("DATABASE_POOL_SIZE", "10")],
     );
     assert!(!refused.status.success(), "{}", text(&refused));
     assert!(

@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{admin_url, spawn_app, spawn_app_with};
 
 /// Every `GET` route, and the methods its resource takes.
 const ROUTES: &[(&str, &str)] = &[
@@ -135,4 +135,20 @@ async fn every_response_names_its_request_id() {
         r.headers()["x-request-id"],
         "0123456789abcdef0123456789abcdef"
     );
+}
+
+#[tokio::test]
+async fn a_named_release_is_on_every_response_and_no_name_sends_no_header() {
+    let named = spawn_app_with(&admin_url(), &[("BOARD_RELEASE", "2026.11-b")]).await;
+    for path in ["/", "/readyz", "/no-such-page"] {
+        let r = named.get(path).await;
+        assert_eq!(r.headers()["x-board-release"], "2026.11-b", "{path}");
+    }
+    let unnamed = spawn_app().await;
+    assert!(unnamed
+        .get("/")
+        .await
+        .headers()
+        .get("x-board-release")
+        .is_none());
 }

@@ -36,6 +36,21 @@ impl AppProcess {
         Self { child, port }
     }
 
+    /// Waits for the process to exit, failing the test 10 s after `started` (docker stop's
+    /// default grace period).
+    async fn exit_within_ten_seconds_of(&mut self, started: Instant) -> std::process::ExitStatus {
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "still running after 10s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
@@ -196,16 +211,57 @@ async fn sigterm_finishes_and_exits_zero_well_within_docker_stops_ten_seconds() 
         signal::Signal::SIGTERM,
     )
     .unwrap();
-    let status = loop {
-        if let Some(status) = app.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "still running after 10s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = app.exit_within_ten_seconds_of(started).await;
     assert!(status.success(), "{status:?}");
     drop(client);
+}
+
+#[tokio::test]
+async fn sigterm_first_reports_not_ready_and_keeps_serving_for_the_drain_period() {
+    let name = unique_db_name();
+    let _cleanup = DropDatabase {
+        server_url: admin_url(),
+        name: name.clone(),
+    };
+    let mut app = AppProcess::spawn(&url_for(&admin_url(), &name), &[("DRAIN_PERIOD", "3s")]);
+    assert!(wait_for_status(&app.url("/readyz"), 200, Duration::from_secs(60)).await);
+    let client = reqwest::Client::new();
+    let page = client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_ne!(
+        page.headers()
+            .get("connection")
+            .map(|v| v.to_str().unwrap()),
+        Some("close")
+    );
+
+    let started = Instant::now();
+    signal::kill(
+        Pid::from_raw(app.child.id() as i32),
+        signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    assert!(
+        wait_for_status(&app.url("/readyz"), 503, Duration::from_secs(2)).await,
+        "not ready at once"
+    );
+    let ready = client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.text().await.unwrap(), "draining\n");
+    // Still serving, and asking the peer to close its keep-alive connection.
+    let page = client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["connection"], "close");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "inside the drain"
+    );
+    assert!(app.child.try_wait().unwrap().is_none(), "still running");
+
+    let status = app.exit_within_ten_seconds_of(started).await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "stopped after the drain, not before: {:?}",
+        started.elapsed()
+    );
+    assert!(status.success(), "{status:?}");
 }

@@ -8,8 +8,26 @@ use super::{
 };
 use crate::{
     cli::{ListFormat, PsArgs},
+    engine::{labels, state::Container},
     Error,
 };
+
+/// For a container that is the new one of an update still in progress (it runs under a
+/// replacement's temporary name until its service's update is done): the container it
+/// replaces.
+fn replacing(project: &str, c: &Container) -> Option<String> {
+    let canonical = labels::container_name(project, &c.service, c.number);
+    (!c.oneoff && c.name != canonical && c.name.ends_with(&format!("_{canonical}")))
+        .then_some(canonical)
+}
+
+/// Docker's status line, with an update in progress said.
+fn status(project: &str, c: &Container) -> String {
+    match replacing(project, c) {
+        Some(old) => format!("{} · updating, replaces {old}", c.status),
+        None => c.status.clone(),
+    }
+}
 
 /// `ps`.
 pub async fn run(ctx: &Context, args: &PsArgs) -> Result<i32, Error> {
@@ -31,6 +49,7 @@ pub async fn run(ctx: &Context, args: &PsArgs) -> Result<i32, Error> {
                         "ID": c.id, "Name": c.name, "Image": c.image, "Command": c.command,
                         "Project": ctx.project().name, "Service": c.service, "Created": c.created,
                         "State": c.state, "Status": c.status, "Ports": c.ports.join(", "),
+                        "Replaces": replacing(&ctx.project().name, c),
                     })
                 })
                 .collect();
@@ -52,7 +71,7 @@ pub async fn run(ctx: &Context, args: &PsArgs) -> Result<i32, Error> {
                         command,
                         c.service.clone(),
                         ago(c.created),
-                        c.status.clone(),
+                        status(&ctx.project().name, c),
                         c.ports.join(", "),
                     ]
                 })

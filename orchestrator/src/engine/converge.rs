@@ -77,6 +77,9 @@ pub async fn up(
         for warning in &plan.warnings {
             progress.warn(warning);
         }
+        for note in &plan.notes {
+            progress.note(note);
+        }
         let executor = Executor {
             engine,
             project,

@@ -2,7 +2,10 @@
 //! operations of a level at once (as Compose does), and reports each as it completes. The first
 //! failure ends the run once its level has finished; what it reports names the operation.
 
-use std::time::Duration;
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Duration,
+};
 
 use futures_util::future::join_all;
 
@@ -10,11 +13,12 @@ use super::{
     containers,
     create::ContainerPlan,
     health,
-    plan::{condition_name, NewContainer, Op, Plan},
-    resources, Engine, EngineError,
+    plan::{self, condition_name, NewContainer, Op, Plan, Rollout},
+    resources, state, Engine, EngineError,
 };
 use crate::{
     progress::Progress,
+    project::update::FailureAction,
     project::{
         model::Project,
         services::{self, VolumesFrom},
@@ -30,19 +34,142 @@ pub struct Executor<'a> {
     pub dependency_timeout: Duration,
 }
 
+/// Why a step failed: an engine error, or a new container of a start-first update that did not
+/// come up (which the update's `failure_action` decides about).
+enum StepError {
+    Engine(EngineError),
+    NotUp {
+        service: String,
+        name: String,
+        why: String,
+    },
+}
+
+impl From<EngineError> for StepError {
+    fn from(e: EngineError) -> Self {
+        Self::Engine(e)
+    }
+}
+
 impl Executor<'_> {
-    /// Runs every step of the plan, a level at a time.
+    /// Runs every step of the plan, a level at a time. A new container of a start-first update
+    /// that does not come up is handled as its service's `update_config` says: tolerated
+    /// (`max_failure_ratio`, `continue`: it is discarded and its old container keeps its place),
+    /// rolled back, or paused.
     pub async fn run(&self, plan: &Plan) -> Result<(), EngineError> {
+        // Containers of a tolerated failure: the steps that name them are skipped.
+        let mut abandoned: BTreeSet<String> = BTreeSet::new();
+        let mut failures: BTreeMap<&str, u32> = BTreeMap::new();
         for level in plan.levels() {
-            let results = join_all(level.iter().map(|i| self.run_op(&plan.steps[*i].op))).await;
-            if let Some(error) = results.into_iter().find_map(Result::err) {
+            let ops: Vec<&Op> = level
+                .iter()
+                .map(|i| &plan.steps[*i].op)
+                .filter(|op| !names(op).iter().any(|n| abandoned.contains(*n)))
+                .collect();
+            let results = join_all(ops.iter().map(|op| self.run_op(op))).await;
+            let mut failed: Option<EngineError> = None;
+            // The first update of this level that failed past what its config tolerates.
+            let mut undo: Option<(&Rollout, String)> = None;
+            for (op, result) in ops.iter().zip(results) {
+                let (rollout, name, why) = match result {
+                    Ok(()) => continue,
+                    Err(StepError::Engine(e)) => {
+                        match plan.rollout_of(op) {
+                            // The engine refused a step of an update: undone like a failure.
+                            Some(rollout) => {
+                                let why = format!("{e}: {}", super::root_cause(&e));
+                                undo.get_or_insert((rollout, why));
+                            }
+                            None => {
+                                failed.get_or_insert(e);
+                            }
+                        }
+                        continue;
+                    }
+                    Err(StepError::NotUp { service, name, why }) => {
+                        match plan.rollouts.get(&service) {
+                            Some(rollout) => (rollout, name, why),
+                            None => {
+                                failed.get_or_insert(EngineError::NotReady {
+                                    service,
+                                    what: "come back".into(),
+                                    why,
+                                });
+                                continue;
+                            }
+                        }
+                    }
+                };
+                let count = failures.entry(rollout.service.as_str()).or_default();
+                *count += 1;
+                let config = &rollout.config;
+                let tolerated = *count <= config.tolerated_failures(rollout.pairs.len())
+                    || config.failure_action == FailureAction::Continue;
+                if !tolerated {
+                    undo.get_or_insert((rollout, why));
+                    continue;
+                }
+                let old = rollout.replaced_by(&name).unwrap_or_default().to_owned();
+                self.progress.warn(format!(
+                    "service {}: {why}\n  {name} is discarded; {old} keeps running the old configuration",
+                    rollout.service
+                ));
+                containers::stop(self.engine, &name, rollout.stop_timeout).await?;
+                containers::remove(self.engine, &name, true, false).await?;
+                abandoned.insert(name);
+                abandoned.insert(old);
+            }
+            if let Some((rollout, why)) = undo {
+                let service = rollout.service.clone();
+                let error = match rollout.config.failure_action {
+                    FailureAction::Pause => EngineError::UpdatePaused { service, why },
+                    _ => self.roll_back(rollout, why).await,
+                };
+                if let Some(other) = failed.replace(error) {
+                    self.progress.warn(other.to_string());
+                }
+            }
+            if let Some(error) = failed {
                 return Err(error);
             }
         }
         Ok(())
     }
 
-    async fn run_op(&self, op: &Op) -> Result<(), EngineError> {
+    /// Undoes a failed start-first update ([`plan::rollback`] from what runs now); returns the
+    /// error that says so.
+    async fn roll_back(&self, rollout: &Rollout, why: String) -> EngineError {
+        let service = rollout.service.clone();
+        self.progress
+            .warn(format!("service {service}: {why}\n  rolling back"));
+        let undone = async {
+            let running = state::containers(self.engine, &self.project.name)
+                .await
+                .map_err(|e| e.to_string())?;
+            let undo = plan::rollback(rollout, &running);
+            for level in undo.levels() {
+                let results = join_all(level.iter().map(|i| self.run_op(&undo.steps[*i].op))).await;
+                for result in results {
+                    match result {
+                        Ok(()) => {}
+                        Err(StepError::Engine(e)) => return Err(e.to_string()),
+                        Err(StepError::NotUp { why, .. }) => return Err(why),
+                    }
+                }
+            }
+            Ok::<(), String>(())
+        };
+        match undone.await {
+            Ok(()) => EngineError::RolledBack { service, why },
+            Err(rollback) => EngineError::RollbackFailed {
+                service,
+                why,
+                rollback,
+            },
+        }
+    }
+
+    async fn run_op(&self, op: &Op) -> Result<(), StepError> {
         let engine = self.engine;
         let progress = self.progress;
         match op {
@@ -89,6 +216,7 @@ impl Executor<'_> {
                         replaces: replaces.clone(),
                         source: Box::new(e),
                     })?;
+                progress.event("Container", &new.name, "Created");
             }
             Op::Stop { name, timeout } => {
                 containers::stop(engine, name, *timeout).await?;
@@ -120,6 +248,32 @@ impl Executor<'_> {
                 containers::remove(engine, name, true, false).await?;
                 progress.event("Container", name, "Removed");
             }
+            Op::Await {
+                service,
+                name,
+                monitor,
+            } => {
+                let task = progress.spinner(format!("Waiting for {name}"));
+                let up = health::await_container(engine, name, *monitor, self.dependency_timeout)
+                    .await
+                    .map_err(|why| StepError::NotUp {
+                        service: service.clone(),
+                        name: name.clone(),
+                        why,
+                    })?;
+                drop(task);
+                let status = match up {
+                    health::Up::Healthy => "Healthy",
+                    health::Up::Running => "Running",
+                };
+                progress.event("Container", name, status);
+            }
+            Op::Delay { duration, .. } => tokio::time::sleep(*duration).await,
+            Op::Discard { name, timeout } => {
+                containers::stop(engine, name, *timeout).await?;
+                containers::remove(engine, name, true, false).await?;
+                progress.event("Container", name, "Discarded");
+            }
             Op::Keep { name } => progress.event("Container", name, "Running"),
             Op::RemoveNetwork { name } => {
                 resources::remove_network(engine, name).await?;
@@ -142,6 +296,15 @@ impl Executor<'_> {
             extra_env: Vec::new(),
         };
         create_container(self.engine, self.project, &request).await
+    }
+}
+
+/// The containers an operation acts on by name.
+fn names(op: &Op) -> Vec<&str> {
+    match op {
+        Op::Stop { name, .. } | Op::Remove { name } | Op::Start { name } => vec![name],
+        Op::Rename { from, to } => vec![from, to],
+        _ => Vec::new(),
     }
 }
 

@@ -161,3 +161,119 @@ pub async fn wait_for(
         tokio::time::sleep(POLL).await;
     }
 }
+
+/// How long a container seen to have restarted is watched for its exit code.
+const CRASH_WATCH: Duration = Duration::from_secs(5);
+
+/// How a container of a start-first update came up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Up {
+    /// Its health check passed (and kept passing for `monitor`, if one was written).
+    Healthy,
+    /// It has no health check and ran for `monitor` without a restart.
+    Running,
+}
+
+/// Waits until the container `name` is up, as [`Up`] says, or fails: it exited, it is
+/// crash-looping, it became unhealthy, or `timeout` passed first. The error is a sentence for
+/// the user: the exit code and the container's last log lines, or its last health-check output.
+pub async fn await_container(
+    engine: &Engine,
+    name: &str,
+    monitor: Option<Duration>,
+    timeout: Duration,
+) -> Result<Up, String> {
+    let deadline = Instant::now() + timeout;
+    // When the container first met its condition, and how it ran then.
+    let mut since: Option<(Instant, String, i64)> = None;
+    // When it was first seen to have restarted: it is watched a little longer, to catch it
+    // exited or restarting and read its exit code (a running container's is 0).
+    let mut crashed: Option<Instant> = None;
+    loop {
+        let inspect = match engine.docker.inspect_container(name, None).await {
+            Ok(inspect) => inspect,
+            Err(e) => return Err(format!("{name} could not be inspected: {e}")),
+        };
+        let has_healthcheck = inspect
+            .config
+            .as_ref()
+            .and_then(|c| c.healthcheck.as_ref())
+            .and_then(|h| h.test.as_ref())
+            .is_some_and(|test| test.first().is_some_and(|t| t != "NONE"));
+        let state = inspect.state.clone().unwrap_or_default();
+        let started_at = state.started_at.clone().unwrap_or_default();
+        let restarts = inspect.restart_count.unwrap_or_default();
+        let verdict = if has_healthcheck {
+            judge(name, &inspect, Condition::ServiceHealthy)
+        } else {
+            match state.status {
+                Some(ContainerStateStatusEnum::RUNNING) => Verdict::Met,
+                Some(ContainerStateStatusEnum::RESTARTING) => Verdict::Failed(format!(
+                    "{name} is crash-looping: it exited with code {} and is restarting",
+                    state.exit_code.unwrap_or_default()
+                )),
+                Some(ContainerStateStatusEnum::EXITED | ContainerStateStatusEnum::DEAD) => {
+                    Verdict::Failed(format!(
+                        "{name} exited with code {}",
+                        state.exit_code.unwrap_or_default()
+                    ))
+                }
+                other => Verdict::Waiting(format!(
+                    "{name} is {}",
+                    other.unwrap_or(ContainerStateStatusEnum::EMPTY)
+                )),
+            }
+        };
+        match verdict {
+            Verdict::Failed(why) => return Err(with_last_lines(engine, name, why).await),
+            Verdict::Met => {
+                let hold = match (has_healthcheck, monitor) {
+                    (true, m) => m.unwrap_or_default(),
+                    (false, m) => m.unwrap_or(crate::project::update::DEFAULT_MONITOR),
+                };
+                let restarted = restarts > 0
+                    || since
+                        .as_ref()
+                        .is_some_and(|(_, at, count)| *at != started_at || *count != restarts);
+                match &since {
+                    _ if restarted => {
+                        let first = *crashed.get_or_insert_with(Instant::now);
+                        if first.elapsed() >= CRASH_WATCH {
+                            let why = format!(
+                                "{name} is crash-looping: it restarted {restarts} time{} within {}s of starting",
+                                if restarts == 1 { "" } else { "s" },
+                                hold.as_secs().max(1)
+                            );
+                            return Err(with_last_lines(engine, name, why).await);
+                        }
+                    }
+                    Some((first, _, _)) if first.elapsed() >= hold => {
+                        return Ok(if has_healthcheck {
+                            Up::Healthy
+                        } else {
+                            Up::Running
+                        })
+                    }
+                    Some(_) => {}
+                    None if hold.is_zero() => {
+                        return Ok(if has_healthcheck {
+                            Up::Healthy
+                        } else {
+                            Up::Running
+                        })
+                    }
+                    None => since = Some((Instant::now(), started_at, restarts)),
+                }
+            }
+            Verdict::Waiting(why) => {
+                if Instant::now() >= deadline {
+                    return Err(format!(
+                        "{name} did not become healthy within {}s: {why}",
+                        timeout.as_secs()
+                    ));
+                }
+            }
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}

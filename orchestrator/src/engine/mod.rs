@@ -89,6 +89,19 @@ pub enum EngineError {
         #[source]
         source: Box<EngineError>,
     },
+    /// A start-first update failed and was rolled back: the service runs what it ran before.
+    #[error("service {service} was not updated: {why}\n  the update was rolled back: the old containers kept serving, and nothing was changed")]
+    RolledBack { service: String, why: String },
+    /// A start-first update failed under `failure_action: pause`.
+    #[error("service {service}: the update is paused (update_config.failure_action: pause): {why}\n  new and old containers are left side by side, as they are; run up again to retry, or set failure_action: rollback")]
+    UpdatePaused { service: String, why: String },
+    /// A rollback could not bring the old containers back.
+    #[error("service {service} was not updated: {why}\n  and its rollback failed: {rollback}")]
+    RollbackFailed {
+        service: String,
+        why: String,
+        rollback: String,
+    },
     #[error("service {service} did not {what}: {why}")]
     NotReady {
         service: String,

@@ -5,9 +5,15 @@
 //! them.
 //!
 //! Recreating a container is safe: its replacement is created under a temporary name while the
-//! old one still runs, and only once that worked is the old one stopped, removed, and the new
-//! one renamed and started. A replacement that cannot be created leaves the old container
-//! running.
+//! old one still runs. Stop-first (a service that cannot run twice: published host ports, a
+//! `container_name`, named volumes), only once that worked is the old one stopped, removed, and
+//! the new one renamed and started. Start-first (every other service, or `update_config.order:
+//! start-first`): in batches of `update_config.parallelism`, the new containers start beside the
+//! old ones, each is awaited (healthy, or running without a restart for `monitor`), and only then
+//! is its old container stopped (the app drains on SIGTERM); the stopped old containers are
+//! removed and the new ones renamed once every batch is done, so a failure can still be rolled
+//! back ([`rollback`]) to exactly what ran before. A replacement that cannot be created leaves
+//! the old container running.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -27,6 +33,7 @@ use super::{
 use crate::project::{
     model::{Condition, MountKind, Project, Service},
     services,
+    update::{self, FailureAction, Order, UpdateConfig, DEFAULT_MONITOR},
 };
 
 /// When containers are recreated.
@@ -109,6 +116,24 @@ pub enum Op {
         name: String,
         signal: Option<String>,
     },
+    /// Wait until a container of a start-first update is up: healthy (and healthy for
+    /// `monitor`, if written), or, without a health check, running for `monitor` (default 5 s)
+    /// without a restart.
+    Await {
+        service: String,
+        name: String,
+        monitor: Option<Duration>,
+    },
+    /// `update_config.delay` between two batches of a service's update.
+    Delay {
+        service: String,
+        duration: Duration,
+    },
+    /// Stop and remove a replacement that is given up (a failed update, or its rollback).
+    Discard {
+        name: String,
+        timeout: Duration,
+    },
     /// Stop and remove a container the service no longer needs (its number is above the scale).
     ScaleDown {
         name: String,
@@ -178,6 +203,36 @@ impl fmt::Display for Op {
                     timeout.as_secs()
                 )
             }
+            Op::Await {
+                name,
+                monitor: None,
+                ..
+            } => write!(
+                f,
+                "await {name} (healthy, or running {}s without a restart)",
+                DEFAULT_MONITOR.as_secs()
+            ),
+            Op::Await {
+                name,
+                monitor: Some(m),
+                ..
+            } => write!(
+                f,
+                "await {name} (healthy for {0}s, or running {0}s without a restart)",
+                m.as_secs()
+            ),
+            Op::Delay { service, duration } => write!(
+                f,
+                "delay {}s before the next batch of {service}",
+                duration.as_secs()
+            ),
+            Op::Discard { name, timeout } => {
+                write!(
+                    f,
+                    "discard {name}: stop ({}s) and remove",
+                    timeout.as_secs()
+                )
+            }
             Op::Keep { name } => write!(f, "keep {name}"),
             Op::RemoveNetwork { name } => write!(f, "remove network {name}"),
             Op::RemoveVolume { name } => write!(f, "remove volume {name}"),
@@ -209,15 +264,56 @@ pub struct Step {
     pub after: Vec<usize>,
 }
 
+/// A service whose containers a plan replaces start-first: what the executor needs when one
+/// of the new containers fails.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rollout {
+    pub service: String,
+    pub config: UpdateConfig,
+    /// Each old container and the temporary name of its replacement, in the order replaced.
+    pub pairs: Vec<(String, String)>,
+    /// The service's stop grace period.
+    pub stop_timeout: Duration,
+}
+
+impl Rollout {
+    /// The old container a temporary replacement name stands for.
+    pub fn replaced_by(&self, temp: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(_, t)| t == temp)
+            .map(|(old, _)| old.as_str())
+    }
+}
+
 /// The operations to run, in an order that respects every step's `after`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
     pub steps: Vec<Step>,
     /// What the user should know that is no operation (orphans left alone, image `VOLUME`s).
     pub warnings: Vec<String>,
+    /// How each replaced service is replaced, and why (start-first or stop-first).
+    pub notes: Vec<String>,
+    /// The services replaced start-first, by name.
+    pub rollouts: BTreeMap<String, Rollout>,
 }
 
 impl Plan {
+    /// The start-first update an operation belongs to: it creates, starts or stops one of the
+    /// update's containers.
+    pub fn rollout_of(&self, op: &Op) -> Option<&Rollout> {
+        let name = match op {
+            Op::CreateReplacement { new, .. } => &new.name,
+            Op::Start { name } | Op::Stop { name, .. } | Op::Await { name, .. } => name,
+            _ => return None,
+        };
+        self.rollouts.values().find(|r| {
+            r.pairs
+                .iter()
+                .any(|(old, temp)| old == name || temp == name)
+        })
+    }
+
     /// Adds a step; returns its index.
     fn push(&mut self, op: Op, after: impl IntoIterator<Item = usize>) -> usize {
         let mut after: Vec<usize> = after.into_iter().collect();
@@ -252,6 +348,9 @@ impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for warning in &self.warnings {
             writeln!(f, "warning: {warning}")?;
+        }
+        for note in &self.notes {
+            writeln!(f, "note: {note}")?;
         }
         if self.steps.is_empty() {
             return writeln!(f, "nothing to do");
@@ -517,6 +616,10 @@ pub fn up(input: &UpInput) -> Plan {
         }
 
         let (paths, uncovered) = anonymous_paths(service, image);
+        let (update_config, update_warnings) = UpdateConfig::of(service);
+        let (order, order_reason) = update::order(project, service, &update_config, &paths);
+        let mut start_first: Vec<Slot> = Vec::new();
+        let mut replaced_any = false;
         let mut service_ready = Vec::new();
         for number in 1..=replicas {
             let current = by_number.get(&number).and_then(|v| v.first()).copied();
@@ -573,7 +676,17 @@ pub fn up(input: &UpInput) -> Plan {
                         }
                         Some(old) => {
                             recreated.insert(name);
+                            replaced_any = true;
                             new.name = replacement_name(old);
+                            if order == Order::StartFirst {
+                                start_first.push(Slot {
+                                    new,
+                                    old: old.name.clone(),
+                                    canonical,
+                                    after,
+                                });
+                                continue;
+                            }
                             let temp = new.name.clone();
                             let created = plan.push(
                                 Op::CreateReplacement {
@@ -628,7 +741,159 @@ pub fn up(input: &UpInput) -> Plan {
             };
             service_ready.push(step);
         }
+        if replaced_any {
+            for warning in update_warnings {
+                plan.warnings.push(format!("service {name}: {warning}"));
+            }
+            plan.notes.push(match order {
+                Order::StopFirst => format!("service {name}: {order_reason}"),
+                Order::StartFirst => format!(
+                    "service {name}: {order_reason}; {} at a time, on failure {}",
+                    if update_config.parallelism == u32::MAX {
+                        "all".to_owned()
+                    } else {
+                        update_config.parallelism.to_string()
+                    },
+                    match update_config.failure_action {
+                        FailureAction::Rollback => "roll back",
+                        FailureAction::Pause => "pause",
+                        FailureAction::Continue => "continue",
+                    }
+                ),
+            });
+        }
+        if !start_first.is_empty() {
+            let rollout = Rollout {
+                service: name.clone(),
+                config: update_config,
+                pairs: Vec::new(),
+                stop_timeout: timeout,
+            };
+            let promoted = start_first_steps(&mut plan, rollout, start_first);
+            service_ready.extend(promoted);
+        }
         ready.insert(name, service_ready);
+    }
+    plan
+}
+
+/// One container of a start-first update: its replacement, the old container, the name the
+/// replacement takes once the update is done, and what its creation waits for.
+struct Slot {
+    new: NewContainer,
+    old: String,
+    canonical: String,
+    after: Vec<usize>,
+}
+
+/// The steps of a start-first update, in batches of `parallelism`: create and start each new
+/// container beside the old one, await it, then stop the old one (which drains); `delay`
+/// between batches. Once every batch is done, the old containers are removed and the new ones
+/// take their names. Returns the steps after which each container counts as up.
+fn start_first_steps(plan: &mut Plan, mut rollout: Rollout, slots: Vec<Slot>) -> Vec<usize> {
+    let config = rollout.config.clone();
+    let batch_size = (config.parallelism.max(1) as usize).min(slots.len());
+    let batches = slots.len().div_ceil(batch_size);
+    let mut gate: Vec<usize> = Vec::new();
+    for (b, batch) in slots.chunks(batch_size).enumerate() {
+        let mut stopped = Vec::new();
+        for slot in batch {
+            let temp = slot.new.name.clone();
+            rollout.pairs.push((slot.old.clone(), temp.clone()));
+            let mut after = slot.after.clone();
+            after.extend(gate.iter().copied());
+            let created = plan.push(
+                Op::CreateReplacement {
+                    new: slot.new.clone(),
+                    replaces: slot.old.clone(),
+                },
+                after,
+            );
+            let started = plan.push(Op::Start { name: temp.clone() }, [created]);
+            let up = plan.push(
+                Op::Await {
+                    service: rollout.service.clone(),
+                    name: temp,
+                    monitor: config.monitor,
+                },
+                [started],
+            );
+            stopped.push(plan.push(
+                Op::Stop {
+                    name: slot.old.clone(),
+                    timeout: rollout.stop_timeout,
+                },
+                [up],
+            ));
+        }
+        gate = if b + 1 < batches && !config.delay.is_zero() {
+            vec![plan.push(
+                Op::Delay {
+                    service: rollout.service.clone(),
+                    duration: config.delay,
+                },
+                stopped,
+            )]
+        } else {
+            stopped
+        };
+    }
+    let mut promoted = Vec::new();
+    for slot in &slots {
+        let removed = plan.push(
+            Op::Remove {
+                name: slot.old.clone(),
+            },
+            gate.clone(),
+        );
+        promoted.push(plan.push(
+            Op::Rename {
+                from: slot.new.name.clone(),
+                to: slot.canonical.clone(),
+            },
+            [removed],
+        ));
+    }
+    plan.rollouts.insert(rollout.service.clone(), rollout);
+    promoted
+}
+
+/// The plan that undoes a start-first update of `rollout` that failed, from what the engine
+/// runs now (`containers`): every old container that was stopped is started again and awaited,
+/// and only then is every replacement still there discarded, so the service never has fewer
+/// containers serving than it had.
+pub fn rollback(rollout: &Rollout, containers: &[Container]) -> Plan {
+    let mut plan = Plan::default();
+    let find = |name: &str| containers.iter().find(|c| c.name == name);
+    let mut back = Vec::new();
+    for (old, _) in &rollout.pairs {
+        if let Some(c) = find(old).filter(|c| !c.is_running()) {
+            let started = plan.push(
+                Op::Start {
+                    name: c.name.clone(),
+                },
+                [],
+            );
+            back.push(plan.push(
+                Op::Await {
+                    service: rollout.service.clone(),
+                    name: c.name.clone(),
+                    monitor: rollout.config.monitor,
+                },
+                [started],
+            ));
+        }
+    }
+    for (_, temp) in &rollout.pairs {
+        if find(temp).is_some() {
+            plan.push(
+                Op::Discard {
+                    name: temp.clone(),
+                    timeout: rollout.stop_timeout,
+                },
+                back.clone(),
+            );
+        }
     }
     plan
 }
@@ -868,6 +1133,10 @@ volumes:
         }
 
         fn plan_for(&self, services: &[String], options: &UpOptions) -> String {
+            self.up_plan(services, options).to_string()
+        }
+
+        fn up_plan(&self, services: &[String], options: &UpOptions) -> Plan {
             up(&UpInput {
                 project: self.project(),
                 services,
@@ -875,7 +1144,6 @@ volumes:
                 images: &self.images,
                 options,
             })
-            .to_string()
         }
 
         /// Makes the engine run what a plan would have made: every service up to date.
@@ -997,20 +1265,22 @@ volumes:
     }
 
     #[test]
-    fn a_changed_environment_recreates_that_service_safely() {
+    fn a_changed_environment_replaces_that_service_start_first() {
         let mut world = World::new(STACK).converged();
         world.loaded = load(&STACK.replace("MODE: one", "MODE: two"));
         assert_plan(
             world.plan(&UpOptions::default()),
             "
+            note: service app: start-first: no published host ports, container_name or named volumes; 1 at a time, on failure roll back
             1. keep p-db-1
             2. wait for db (healthy)  (after 1)
             3. create container app101234567_p-app-1 to replace p-app-1  (after 2)
-            4. stop p-app-1 (10s)  (after 3)
-            5. remove p-app-1  (after 4)
-            6. rename app101234567_p-app-1 to p-app-1  (after 5)
-            7. start p-app-1  (after 6)
-            8. keep p-web-1
+            4. start app101234567_p-app-1  (after 3)
+            5. await app101234567_p-app-1 (healthy, or running 5s without a restart)  (after 4)
+            6. stop p-app-1 (10s)  (after 5)
+            7. remove p-app-1  (after 6)
+            8. rename app101234567_p-app-1 to p-app-1  (after 7)
+            9. keep p-web-1
             ",
         );
     }
@@ -1023,6 +1293,7 @@ volumes:
         assert_plan(
             world.plan(&UpOptions::default()),
             "
+            note: service db: stop-first: it has named volumes (data) a second container must not share
             1. create container db1012345678_p-db-1 to replace p-db-1
             2. stop p-db-1 (10s)  (after 1)
             3. remove p-db-1  (after 2)
@@ -1093,6 +1364,7 @@ volumes:
         assert_plan(
             world.plan_for(&["web".to_owned()], &force),
             "
+            note: service web: stop-first: it has published host ports (8080)
             1. create container web101234567_p-web-1 to replace p-web-1
             2. stop p-web-1 (10s)  (after 1)
             3. remove p-web-1  (after 2)
@@ -1168,6 +1440,7 @@ services:
             world.plan(&UpOptions::default()),
             &format!(
                 "
+                note: service db: stop-first: it has anonymous volumes (/extra, /var/lib/data) a second container must not share
                 1. create container db1012345678_p-db-1 to replace p-db-1 [/extra in {extra}] [/var/lib/data in {data}]
                 2. stop p-db-1 (10s)  (after 1)
                 3. remove p-db-1  (after 2)
@@ -1220,5 +1493,169 @@ services:
             down(world.project(), &world.observed, &with_volumes).to_string(),
             &format!("{expected}\n10. remove volume p_data  (after 2, 4, 6, 8)"),
         );
+    }
+
+    const REPLICATED: &str = "
+services:
+  app:
+    image: app
+    deploy:
+      replicas: 3
+      update_config: {parallelism: 2, delay: 4s, monitor: 3s, max_failure_ratio: 0.34}
+    environment: {MODE: one}
+";
+
+    /// Three replicas running, and a release that changes their environment: the world and
+    /// the plan for it.
+    fn replicated_release() -> (World, Plan) {
+        let mut world = World::new(REPLICATED).converged();
+        world.loaded = load(&REPLICATED.replace("MODE: one", "MODE: two"));
+        let plan = world.up_plan(&world.loaded.start_order, &UpOptions::default());
+        (world, plan)
+    }
+
+    #[test]
+    fn start_first_replaces_in_batches_awaiting_each_new_container_before_its_old_one_stops() {
+        let (_, plan) = replicated_release();
+        assert_plan(
+            plan.to_string(),
+            "
+            note: service app: start-first: no published host ports, container_name or named volumes; 2 at a time, on failure roll back
+             1. create container app101234567_p-app-1 to replace p-app-1
+             2. start app101234567_p-app-1  (after 1)
+             3. await app101234567_p-app-1 (healthy for 3s, or running 3s without a restart)  (after 2)
+             4. stop p-app-1 (10s)  (after 3)
+             5. create container app201234567_p-app-2 to replace p-app-2
+             6. start app201234567_p-app-2  (after 5)
+             7. await app201234567_p-app-2 (healthy for 3s, or running 3s without a restart)  (after 6)
+             8. stop p-app-2 (10s)  (after 7)
+             9. delay 4s before the next batch of app  (after 4, 8)
+            10. create container app301234567_p-app-3 to replace p-app-3  (after 9)
+            11. start app301234567_p-app-3  (after 10)
+            12. await app301234567_p-app-3 (healthy for 3s, or running 3s without a restart)  (after 11)
+            13. stop p-app-3 (10s)  (after 12)
+            14. remove p-app-1  (after 13)
+            15. rename app101234567_p-app-1 to p-app-1  (after 14)
+            16. remove p-app-2  (after 13)
+            17. rename app201234567_p-app-2 to p-app-2  (after 16)
+            18. remove p-app-3  (after 13)
+            19. rename app301234567_p-app-3 to p-app-3  (after 18)
+            ",
+        );
+        // The first batch's two containers start together; the old ones are removed together.
+        let levels = plan.levels();
+        assert_eq!(levels[0], vec![0, 4]);
+        assert_eq!(levels[9], vec![13, 15, 17]);
+        let rollout = &plan.rollouts["app"];
+        assert_eq!(rollout.pairs.len(), 3);
+        assert_eq!(rollout.config.tolerated_failures(rollout.pairs.len()), 1);
+        assert_eq!(rollout.replaced_by("app201234567_p-app-2"), Some("p-app-2"));
+        // Every step that creates, starts, awaits or stops one of its containers belongs to it
+        // (an engine error there is undone as a failed update); the delay does not.
+        for i in [0, 1, 2, 3, 9, 12] {
+            let op = &plan.steps[i].op;
+            assert_eq!(
+                plan.rollout_of(op).map(|r| r.service.as_str()),
+                Some("app"),
+                "{op}"
+            );
+        }
+        assert!(plan.rollout_of(&plan.steps[8].op).is_none());
+    }
+
+    #[test]
+    fn stop_first_stays_where_two_containers_cannot_run_and_says_why() {
+        let yaml = "
+services:
+  named:
+    image: x
+    container_name: the-one
+    environment: {MODE: one}
+  asked:
+    image: x
+    deploy: {update_config: {order: stop-first}}
+    environment: {MODE: one}
+  forced:
+    image: x
+    ports: ['8080:80']
+    deploy: {update_config: {order: start-first, failure_action: pause}}
+    environment: {MODE: one}
+  shared:
+    image: x
+    volumes: [data:/data]
+    deploy: {update_config: {order: start-first, failure_action: pause}}
+    environment: {MODE: one}
+volumes:
+  data: {}
+";
+        let mut world = World::new(yaml).converged();
+        world.loaded = load(&yaml.replace("MODE: one", "MODE: two"));
+        let plan = world.plan(&UpOptions::default());
+        let notes: Vec<&str> = plan.lines().filter(|l| l.starts_with("note:")).collect();
+        assert_eq!(
+            notes,
+            [
+                "note: service asked: stop-first, as update_config.order says",
+                "note: service forced: stop-first, though update_config.order says start-first: two containers cannot both have published host ports (8080)",
+                "note: service named: stop-first: it has a fixed container_name (the-one)",
+                "note: service shared: start-first, as update_config.order says; 1 at a time, on failure pause",
+            ],
+            "{plan}"
+        );
+        // Stop-first: the old container stops before its replacement starts; start-first:
+        // the replacement is awaited before the old one stops.
+        assert!(
+            plan.contains("2. stop p-asked-1 (10s)  (after 1)\n 3. remove p-asked-1"),
+            "{plan}"
+        );
+        assert!(
+            plan.contains("18. await shared101234_p-shared-1 (healthy, or running 5s without a restart)  (after 17)\n19. stop p-shared-1 (10s)  (after 18)"),
+            "{plan}"
+        );
+        for service in ["asked", "forced", "named"] {
+            assert!(!plan.contains(&format!("await {service}")), "{plan}");
+        }
+    }
+
+    #[test]
+    fn a_failed_update_is_rolled_back_from_what_runs_old_containers_first() {
+        let (world, plan) = replicated_release();
+        let rollout = plan.rollouts["app"].clone();
+        // The first batch went through (p-app-1 and p-app-2 stopped, their replacements up);
+        // the second batch's new container failed and p-app-3 still runs.
+        let mut running = world.observed.containers.clone();
+        running[0].state = "exited".into();
+        running[1].state = "exited".into();
+        for (_, temp) in &rollout.pairs {
+            let mut new = running[2].clone();
+            new.name = temp.clone();
+            running.push(new);
+        }
+        assert_plan(
+            rollback(&rollout, &running).to_string(),
+            "
+            1. start p-app-1
+            2. await p-app-1 (healthy for 3s, or running 3s without a restart)  (after 1)
+            3. start p-app-2
+            4. await p-app-2 (healthy for 3s, or running 3s without a restart)  (after 3)
+            5. discard app101234567_p-app-1: stop (10s) and remove  (after 2, 4)
+            6. discard app201234567_p-app-2: stop (10s) and remove  (after 2, 4)
+            7. discard app301234567_p-app-3: stop (10s) and remove  (after 2, 4)
+            ",
+        );
+        // Nothing started yet: the rollback only removes what was created.
+        let untouched = world.observed.containers.clone();
+        assert_plan(rollback(&rollout, &untouched).to_string(), "nothing to do");
+    }
+
+    #[test]
+    fn update_config_values_that_do_not_read_are_named() {
+        let yaml = REPLICATED.replace("parallelism: 2", "parallelism: two, order: sideways");
+        let mut world = World::new(&yaml).converged();
+        world.loaded = load(&yaml.replace("MODE: one", "MODE: two"));
+        let plan = world.plan(&UpOptions::default());
+        assert!(plan.contains("warning: service app: deploy.update_config.parallelism: expected a number of containers; the default is used"), "{plan}");
+        assert!(plan.contains("warning: service app: deploy.update_config.order: expected start-first or stop-first"), "{plan}");
+        assert!(plan.contains("1 at a time"), "{plan}");
     }
 }

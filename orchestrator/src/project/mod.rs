@@ -20,6 +20,7 @@ pub mod ports;
 pub mod reference;
 pub mod services;
 pub mod units;
+pub mod update;
 pub mod validate;
 mod yaml;
 

@@ -1614,8 +1614,11 @@ fn deploy(ctx: &mut Ctx, v: &Tree, path: &DocPath) -> Option<Deploy> {
                 d.restart_policy = deploy_restart_policy(ctx, val, &p);
                 d.swarm.insert(k.clone(), val.clone());
             }
-            "mode" | "placement" | "update_config" | "rollback_config" | "labels"
-            | "endpoint_mode" => {
+            // How up replaces the service's containers (project::update); Swarm reads it too.
+            "update_config" => {
+                d.swarm.insert(k.clone(), val.clone());
+            }
+            "mode" | "placement" | "rollback_config" | "labels" | "endpoint_mode" => {
                 d.swarm.insert(k.clone(), val.clone());
                 ctx.warn(
                     &p,

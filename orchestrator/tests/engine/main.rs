@@ -10,5 +10,6 @@ mod failures;
 mod helpers;
 mod keys;
 mod plans;
+mod rollout;
 mod standins;
 mod volumes;
