@@ -1,13 +1,20 @@
 //! `swarm up|ps|down`: the project on a Docker Swarm, through the manager that DOCKER_HOST
 //! names. The verbs only read their arguments and print; `engine::swarm` decides and acts.
 
-use std::{io::Write, time::Duration};
+use std::{
+    io::{IsTerminal, Write},
+    time::Duration,
+};
 
 use clap::{Args, Subcommand};
 
-use super::{format, Context};
+use super::{
+    follow::{self, LogOptions},
+    format, Context,
+};
 use crate::{
     engine::{
+        containers::LogRequest,
         images::{BuildPolicy, ImagePolicy},
         swarm::{self, spec::Layout, DeployRequest},
     },
@@ -41,7 +48,16 @@ pub enum SwarmVerb {
     Up(SwarmUpArgs),
     /// List the tasks of the project's services: node, desired and current state, error.
     Ps,
-    /// Remove the project's services and networks (volumes stay on their nodes). With
+    /// Show the output of the project's tasks, each line behind SERVICE.SLOT.TASK@NODE.
+    ///
+    /// Read task by task, so it returns even while a task crash-loops (`docker service logs`
+    /// can hang then): without -f, every task the manager still lists, earlier attempts of a
+    /// crash loop too, each until its output so far is read (or 2 s pass with nothing new).
+    /// With -f, the running tasks and each new one as Swarm starts it, until Ctrl-C.
+    ///
+    /// Example: orchestrator swarm logs -f --tail 20 app
+    Logs(crate::cli::LogsArgs),
+    /// Remove the project's services, networks, secrets and configs (volumes stay on their nodes). With
     /// --dry-run, prints what would be removed.
     Down(SwarmDownArgs),
 }
@@ -55,6 +71,20 @@ pub struct SwarmUpArgs {
     /// --dnsrr from MANAGER:5000, which they must list in insecure-registries.
     #[arg(long, value_name = "HOST")]
     pub registry: Option<String>,
+    /// The Docker Engine that builds (or finds) the images and pushes them, e.g.
+    /// unix:///var/run/docker.sock for this machine's own, where the images and their build
+    /// cache already are. Default: the manager's (DOCKER_HOST). An engine on this machine
+    /// (unix://) pushes through a tunnel on 127.0.0.1, which Docker trusts without TLS, so it
+    /// needs no insecure-registries entry for the in-swarm registry; any other must reach the
+    /// registry itself.
+    ///
+    /// Example: DOCKER_HOST=unix:///run/osw1/n1/docker.sock orchestrator swarm up --dnsrr
+    /// --build-host unix:///var/run/docker.sock
+    #[arg(long, value_name = "DOCKER_HOST")]
+    pub build_host: Option<String>,
+    /// Run N replicas of SERVICE: SERVICE=N (repeatable), over the file's deploy.replicas.
+    #[arg(long, value_name = "SERVICE=N", value_parser = crate::cli::parse_scale)]
+    pub scale: Vec<(String, u32)>,
     /// Reach services by DNS round robin and publish ports on each node's own address (host
     /// mode, a task on every node), for nodes without IPVS, where Swarm's virtual IPs and
     /// ingress routing mesh do not work. Default: what the file says (VIP and ingress).
@@ -94,6 +124,8 @@ pub async fn run(ctx: &Context, args: &SwarmArgs) -> Result<i32, Error> {
                     Layout::AsWritten
                 },
                 registry: up.registry.clone(),
+                build_host: up.build_host.clone(),
+                scale: up.scale.iter().cloned().collect(),
                 images: ImagePolicy {
                     build: if up.build {
                         BuildPolicy::Always
@@ -131,6 +163,27 @@ pub async fn run(ctx: &Context, args: &SwarmArgs) -> Result<i32, Error> {
                 "SERVICE", "SLOT", "NODE", "DESIRED", "STATE", "ERROR", "IMAGE",
             ];
             format::table(&mut std::io::stdout().lock(), &header, &rows)?;
+        }
+        SwarmVerb::Logs(logs) => {
+            let since = super::logs::parse_since(logs.since.as_deref())?;
+            let request = LogRequest {
+                follow: logs.follow,
+                tail: logs.tail.clone(),
+                timestamps: logs.timestamps,
+                since,
+            };
+            let output =
+                swarm::logs::project_output(&ctx.engine, &project.name, &logs.services, &request)
+                    .await?;
+            let opts = LogOptions {
+                follow: logs.follow,
+                tail: logs.tail.clone(),
+                timestamps: logs.timestamps,
+                since,
+                colour: !logs.no_color && std::io::stdout().is_terminal(),
+                prefix: true,
+            };
+            follow::print(output, &[], &opts).await;
         }
         SwarmVerb::Down(down) => {
             let timeout = Duration::from_secs(down.timeout);

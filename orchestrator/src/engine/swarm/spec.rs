@@ -20,6 +20,7 @@ use bollard::models::{
 use serde_json::Value as Tree;
 use sha2::{Digest, Sha256};
 
+use super::objects;
 use crate::engine::create::{self, nanos};
 use crate::project::{
     model::{MountKind, Project, ResourceSet, Service},
@@ -109,6 +110,7 @@ pub fn service_spec(
     image: &str,
     layout: Layout,
     pin: Option<&Pin>,
+    objects: &objects::Ids,
 ) -> Converted {
     let service = &project.services[name];
     let mut warnings = Vec::new();
@@ -139,16 +141,6 @@ pub fn service_spec(
             "expose",
             !service.expose.is_empty(),
             "has no effect in Swarm (every port is reachable on the service's networks)",
-        ),
-        (
-            "secrets",
-            !service.secrets.is_empty(),
-            "are not deployed to Swarm yet; ignored",
-        ),
-        (
-            "configs",
-            !service.configs.is_empty(),
-            "are not deployed to Swarm yet; ignored",
         ),
         (
             "pull_policy",
@@ -244,6 +236,8 @@ pub fn service_spec(
         init: service.init,
         capability_add: (!service.cap_add.is_empty()).then(|| service.cap_add.clone()),
         capability_drop: (!service.cap_drop.is_empty()).then(|| service.cap_drop.clone()),
+        secrets: objects::secret_refs(service, objects, &mut warn),
+        configs: objects::config_refs(service, objects, &mut warn),
         ..Default::default()
     };
 
