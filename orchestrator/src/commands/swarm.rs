@@ -10,7 +10,9 @@ use clap::{Args, Subcommand};
 
 use super::{
     follow::{self, LogOptions},
-    format, Context,
+    format,
+    removal::{agree_to_remove, DoomedVolume},
+    Context,
 };
 use crate::{
     engine::{
@@ -107,6 +109,15 @@ pub struct SwarmUpArgs {
 /// `swarm down`'s options.
 #[derive(Debug, Args, Clone, Default)]
 pub struct SwarmDownArgs {
+    /// Remove the stack's volumes on the manager too (where Postgres and other stateful
+    /// services are pinned unless the file says otherwise), after listing them with their
+    /// sizes and asking; without a terminal, only with --yes. Volumes on other nodes cannot be
+    /// reached through the manager: the nodes where tasks mounted one are named.
+    #[arg(short, long)]
+    pub volumes: bool,
+    /// Remove the volumes without asking.
+    #[arg(short, long)]
+    pub yes: bool,
     /// How long to wait for a network's last task to go, in seconds.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub timeout: u64,
@@ -187,9 +198,33 @@ pub async fn run(ctx: &Context, args: &SwarmArgs) -> Result<i32, Error> {
         }
         SwarmVerb::Down(down) => {
             let timeout = Duration::from_secs(down.timeout);
+            // Asked before anything goes, so a refusal leaves the stack as it was.
+            let mut doomed = Vec::new();
+            let mut elsewhere = Default::default();
+            if down.volumes {
+                for v in swarm::manager_volumes(&ctx.engine, &project.name).await? {
+                    doomed.push(DoomedVolume::describe(v).await);
+                }
+                elsewhere = swarm::other_volume_nodes(&ctx.engine, &project.name).await?;
+                if !ctx.dry_run {
+                    agree_to_remove(&doomed, down.yes)?;
+                }
+            }
             let plan =
                 swarm::remove(&ctx.engine, project, timeout, ctx.dry_run, &ctx.progress).await?;
             print_dry_run(ctx, &plan)?;
+            if down.volumes && !ctx.dry_run {
+                let names: Vec<String> = doomed.into_iter().map(|v| v.name).collect();
+                swarm::remove_volumes(&ctx.engine, &names, timeout, &ctx.progress).await?;
+                if !elsewhere.is_empty() {
+                    let nodes: Vec<String> = elsewhere.into_iter().collect();
+                    ctx.progress.warn(format!(
+                        "the stack's tasks also mounted volumes on {}: they stay there (docker -H NODE volume ls --filter label=com.docker.stack.namespace={})",
+                        nodes.join(", "),
+                        project.name
+                    ));
+                }
+            }
         }
     }
     Ok(0)

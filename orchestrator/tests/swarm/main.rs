@@ -396,12 +396,36 @@ fn a_stack_deployed_on_three_nodes_answers_on_every_node_and_a_second_deploy_cha
         "2 api replicas, web on 3 nodes and store:\n{ps}"
     );
 
-    let removing = Instant::now();
-    ok(
-        orchestrator(dir.path(), &cluster, &["swarm", "down"]),
-        "swarm down",
+    // The store's volume is on the manager, where it is pinned. Without a terminal to ask on,
+    // down -v refuses and removes nothing; with --yes the volume goes with the stack.
+    let volumes = [
+        "volume",
+        "ls",
+        "-q",
+        "--filter",
+        "label=com.docker.stack.namespace=swt",
+    ];
+    assert_eq!(cluster.docker(0, &volumes), "swt_data");
+    let refused = orchestrator(dir.path(), &cluster, &["swarm", "down", "-v"]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("pass --yes"), "{said}");
+    assert_eq!(
+        cluster
+            .docker(0, &["service", "ls", "-q", "--filter", "name=swt_store"])
+            .lines()
+            .count(),
+        1,
+        "nothing removed"
     );
-    eprintln!("swarm down: {:?}", removing.elapsed());
+    let removing = Instant::now();
+    let down = ok(
+        orchestrator(dir.path(), &cluster, &["swarm", "down", "-v", "--yes"]),
+        "swarm down -v",
+    );
+    eprintln!("swarm down -v: {:?}", removing.elapsed());
+    assert!(down.contains("Volume swt_data Removed"), "{down}");
+    assert_eq!(cluster.docker(0, &volumes), "");
     assert_eq!(
         cluster.docker(
             0,

@@ -743,6 +743,76 @@ pub async fn deploy(
     Ok(plan)
 }
 
+/// The project's volumes on the manager's own engine (where its stateful services are pinned
+/// unless the file says otherwise); those on other nodes cannot be reached from here.
+pub async fn manager_volumes(
+    engine: &Engine,
+    project: &str,
+) -> Result<Vec<super::resources::VolumeInfo>, SwarmError> {
+    check_manager(engine).await?;
+    Ok(super::resources::stack_volumes(engine, STACK_NAMESPACE, project).await?)
+}
+
+/// The nodes other than the manager where the project's tasks mounted a named volume (they
+/// may keep a copy of it), by address.
+pub async fn other_volume_nodes(
+    engine: &Engine,
+    project: &str,
+) -> Result<std::collections::BTreeSet<String>, SwarmError> {
+    let manager = check_manager(engine).await?;
+    let filter = labels::filter(&[(STACK_NAMESPACE, project)]);
+    let tasks = engine
+        .docker
+        .list_tasks(Some(ListTasksOptions {
+            filters: Some(filter),
+        }))
+        .await
+        .map_err(EngineError::api("could not list the swarm's tasks"))?;
+    let rows = self::tasks(engine, project).await?;
+    let with_volumes: std::collections::BTreeSet<String> = tasks
+        .into_iter()
+        .filter(|t| t.node_id.as_deref() != Some(manager.node_id.as_str()))
+        .filter(|t| {
+            let mounts = t.spec.as_ref().and_then(|s| s.container_spec.as_ref());
+            mounts.and_then(|c| c.mounts.as_ref()).is_some_and(|m| {
+                m.iter()
+                    .any(|m| m.typ == Some(bollard::models::MountType::VOLUME))
+            })
+        })
+        .filter_map(|t| t.id)
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter(|r| with_volumes.contains(&r.id))
+        .map(|r| r.node)
+        .collect())
+}
+
+/// Removes the named volumes from the manager's engine, waiting (until `timeout`) for the
+/// containers of removed tasks, which go a little after their service.
+pub async fn remove_volumes(
+    engine: &Engine,
+    names: &[String],
+    timeout: Duration,
+    progress: &Progress,
+) -> Result<(), SwarmError> {
+    let deadline = Instant::now() + timeout;
+    for name in names {
+        loop {
+            match super::resources::remove_volume(engine, name).await {
+                Ok(()) => break,
+                Err(e) if Instant::now() < deadline => {
+                    tracing::debug!(%name, error = %e, "volume still in use");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        progress.event("Volume", name, "Removed");
+    }
+    Ok(())
+}
+
 /// The project with `scale`'s replicas in place of the file's.
 fn with_scale(project: &Project, scale: &BTreeMap<String, u32>) -> Project {
     let mut project = project.clone();
