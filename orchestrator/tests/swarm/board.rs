@@ -117,8 +117,8 @@ enum Allowed {
     Nothing,
     /// Only requests on a kept-alive connection that node 1's nginx closed as it reloaded (the
     /// stand-in's nginx 1.22 reloads to follow the replica set), at most one per user per
-    /// reload it logged during the case. A browser sends those again by itself; this load's
-    /// client does not.
+    /// reload it logged during the case (a browser sends such a GET again by itself; this
+    /// load's client does not; docs/benchmarks.md says what that leaves).
     ReloadRaces {
         reloads: usize,
     },
@@ -420,7 +420,7 @@ fn rollout_start_first_under_load(board: &Board, app_image: &str) {
         "start-first rollout under load",
         Duration::from_secs(2),
         Allowed::ReloadRaces {
-            reloads: nginx_reloads(board) - reloads,
+            reloads: nginx_reloads(board).saturating_sub(reloads),
         },
     );
     let now = board.inspect("swb_app", "{{.Spec.TaskTemplate.ContainerSpec.Image}}");

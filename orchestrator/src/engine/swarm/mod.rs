@@ -133,13 +133,7 @@ pub async fn observe(engine: &Engine, project: &str) -> Result<Observed, SwarmEr
         .iter()
         .map(|(name, s)| (&s.id, name))
         .collect();
-    let tasks = engine
-        .docker
-        .list_tasks(Some(ListTasksOptions {
-            filters: Some(labels::filter(&[(STACK_NAMESPACE, project)])),
-        }))
-        .await
-        .map_err(EngineError::api("could not list the swarm's tasks"))?;
+    let tasks = stack_tasks(engine, project).await?;
     let mut nodes: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
     for t in tasks {
         let running = t.status.and_then(|s| s.state) == Some(TaskState::RUNNING);
@@ -391,6 +385,21 @@ async fn remove_network(engine: &Engine, name: &str, timeout: Duration) -> Resul
     }
 }
 
+/// Every task of the project's services, by their stack label.
+async fn stack_tasks(
+    engine: &Engine,
+    project: &str,
+) -> Result<Vec<bollard::models::Task>, SwarmError> {
+    let filter = labels::filter(&[(STACK_NAMESPACE, project)]);
+    Ok(engine
+        .docker
+        .list_tasks(Some(ListTasksOptions {
+            filters: Some(filter),
+        }))
+        .await
+        .map_err(EngineError::api("could not list the swarm's tasks"))?)
+}
+
 /// One task of a service, as `swarm ps` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskRow {
@@ -432,14 +441,8 @@ pub async fn tasks(engine: &Engine, project: &str) -> Result<Vec<TaskRow>, Swarm
             (n.id.unwrap_or_default(), address)
         })
         .collect();
-    let filter = labels::filter(&[(STACK_NAMESPACE, project)]);
-    let mut rows: Vec<TaskRow> = engine
-        .docker
-        .list_tasks(Some(ListTasksOptions {
-            filters: Some(filter),
-        }))
-        .await
-        .map_err(EngineError::api("could not list the swarm's tasks"))?
+    let mut rows: Vec<TaskRow> = stack_tasks(engine, project)
+        .await?
         .into_iter()
         .map(|t| {
             let status = t.status.unwrap_or_default();
@@ -760,14 +763,7 @@ pub async fn other_volume_nodes(
     project: &str,
 ) -> Result<std::collections::BTreeSet<String>, SwarmError> {
     let manager = check_manager(engine).await?;
-    let filter = labels::filter(&[(STACK_NAMESPACE, project)]);
-    let tasks = engine
-        .docker
-        .list_tasks(Some(ListTasksOptions {
-            filters: Some(filter),
-        }))
-        .await
-        .map_err(EngineError::api("could not list the swarm's tasks"))?;
+    let tasks = stack_tasks(engine, project).await?;
     let rows = self::tasks(engine, project).await?;
     let with_volumes: std::collections::BTreeSet<String> = tasks
         .into_iter()
