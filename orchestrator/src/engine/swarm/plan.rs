@@ -822,4 +822,68 @@ configs:
             ]
         );
     }
+
+    #[test]
+    fn every_service_key_is_applied_or_named_in_a_warning() {
+        let loaded = project(
+            "
+services:
+  a:
+    image: a
+    dns: [10.0.0.2]
+    dns_search: [example.internal]
+    group_add: [audio]
+    sysctls: {net.core.somaxconn: '1024'}
+    ulimits: {nofile: {soft: 1024, hard: 2048}}
+    logging: {driver: json-file, options: {max-size: 10m}}
+    tmpfs: [/run/cache]
+    mem_limit: 64m
+    cpus: 0.5
+    privileged: true
+    shm_size: 64m
+    network_mode: host
+    develop: {watch: [{path: ., action: rebuild}]}
+",
+        );
+        let pin = spec::Pin {
+            node: "n1".into(),
+            why: "the manager".into(),
+        };
+        let converted = spec::service_spec(
+            &loaded.project,
+            "a",
+            "a",
+            Layout::AsWritten,
+            Some(&pin),
+            &Default::default(),
+        );
+        let task = converted.spec.task_template.unwrap();
+        let container = task.container_spec.unwrap();
+        let dns = container.dns_config.unwrap();
+        assert_eq!(dns.nameservers.unwrap(), ["10.0.0.2"]);
+        assert_eq!(dns.search.unwrap(), ["example.internal"]);
+        assert_eq!(container.groups.unwrap(), ["audio"]);
+        assert_eq!(container.sysctls.unwrap()["net.core.somaxconn"], "1024");
+        let nofile = &container.ulimits.unwrap()[0];
+        assert_eq!((nofile.soft, nofile.hard), (Some(1024), Some(2048)));
+        assert_eq!(task.log_driver.unwrap().name.as_deref(), Some("json-file"));
+        let tmpfs = container.mounts.unwrap();
+        assert_eq!(tmpfs[0].target.as_deref(), Some("/run/cache"));
+        let limits = task.resources.unwrap().limits.unwrap();
+        assert_eq!(
+            (limits.memory_bytes, limits.nano_cpus),
+            (Some(64 << 20), Some(500_000_000))
+        );
+        for key in ["privileged", "shm_size", "network_mode", "develop"] {
+            assert!(
+                converted
+                    .warnings
+                    .iter()
+                    .any(|w| w.starts_with(&format!("service a: {key} "))),
+                "{key}: {:?}",
+                converted.warnings
+            );
+        }
+        assert_eq!(converted.warnings.len(), 4, "{:?}", converted.warnings);
+    }
 }
