@@ -19,12 +19,19 @@ for image in swb-app swb-nginx postgres:15-bookworm registry:2; do
     || { echo "run.sh: $image is missing: orchestrator -f build.yml -p swb build; scripts/stand-ins registry" >&2; exit 1; }
 done
 
-desc=$(scripts/swarm-cluster up 3 --owner $$)
-ID=$(sed -n 's/^ID=//p' <<<"$desc")
-trap 'scripts/swarm-cluster down "$ID" >/dev/null' EXIT
-MANAGER=$(sed -n 's/^NODE1=[^ ]* //p' <<<"$desc")
-NODES=$(sed -n 's/^NODE[0-9]=\([^ ]*\) .*/\1/p' <<<"$desc")
-SOCKETS=$(sed -n 's/^NODE[0-9]=[^ ]* //p' <<<"$desc")
+# A fresh cluster for each tool, so neither finds the other's layers on the nodes.
+ID=""
+trap '[ -z "$ID" ] || scripts/swarm-cluster down "$ID" >/dev/null' EXIT
+fresh_cluster() {
+  [ -z "$ID" ] || scripts/swarm-cluster down "$ID" >/dev/null
+  local desc
+  desc=$(scripts/swarm-cluster up 3 --owner $$)
+  ID=$(sed -n 's/^ID=//p' <<<"$desc")
+  MANAGER=$(sed -n 's/^NODE1=[^ ]* //p' <<<"$desc")
+  NODES=$(sed -n 's/^NODE[0-9]=\([^ ]*\) .*/\1/p' <<<"$desc")
+  SOCKETS=$(sed -n 's/^NODE[0-9]=[^ ]* //p' <<<"$desc")
+}
+fresh_cluster
 scripts/swarm-cluster registry "$ID"
 
 now() { date +%s.%N; }
@@ -50,6 +57,7 @@ for _ in $(seq "$RUNS"); do
 done
 ours swarm down >/dev/null
 
+fresh_cluster
 echo "== docker stack deploy (the same services; images copied to every node by hand)"
 for socket in $SOCKETS; do
   t=$(now)
@@ -93,7 +101,7 @@ services:
 volumes:
   pgdata:
 YAML
-theirs() { docker -H "$MANAGER" stack deploy -c "$stack" stk "$@"; }
+theirs() { docker -H "$MANAGER" stack deploy --resolve-image never -c "$stack" stk "$@"; }
 t=$(now)
 theirs >/dev/null
 returned=$(since "$t")
