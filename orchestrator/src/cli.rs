@@ -176,7 +176,7 @@ pub struct UpArgs {
     pub services: Vec<String>,
 }
 
-fn parse_scale(value: &str) -> Result<(String, u32), String> {
+pub(crate) fn parse_scale(value: &str) -> Result<(String, u32), String> {
     let (service, n) = value
         .split_once('=')
         .ok_or_else(|| format!("{value:?} is not SERVICE=N"))?;

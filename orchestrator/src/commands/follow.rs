@@ -1,9 +1,9 @@
 //! Following containers' output, as `logs`, attached `up` and `run` show it: line by line, each
 //! line with its container's name and a colour of its own.
 
-use std::io::Write;
+use std::{collections::HashMap, io::Write};
 
-use futures_util::{stream::select_all, StreamExt};
+use futures_util::{stream::select_all, Stream, StreamExt};
 
 use super::Context;
 use crate::{
@@ -33,45 +33,59 @@ pub async fn stream(
     containers: &[Container],
     opts: &LogOptions,
 ) -> Result<(), Error> {
-    let width = containers.iter().map(|c| c.name.len()).max().unwrap_or(0);
-    let streams = containers.iter().enumerate().map(|(i, c)| {
-        let prefix = if !opts.prefix {
-            String::new()
-        } else if opts.colour {
-            format!(
-                "\x1b[{}m{:<width$} |\x1b[0m ",
-                COLOURS[i % COLOURS.len()],
-                c.name
-            )
-        } else {
-            format!("{:<width$} | ", c.name)
-        };
+    let streams = containers.iter().map(|c| {
         let request = LogRequest {
             follow: opts.follow,
             tail: opts.tail.clone(),
             timestamps: opts.timestamps,
             since: opts.since,
         };
+        let name = c.name.clone();
         containers::logs(&ctx.engine, &c.id, &request)
-            .map(move |chunk| (prefix.clone(), chunk))
+            .map(move |chunk| (name.clone(), chunk))
             .boxed()
     });
-    let mut merged = select_all(streams);
-    let mut pending: std::collections::HashMap<String, String> = Default::default();
+    let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
+    print(select_all(streams), &names, opts).await;
+    Ok(())
+}
+
+/// Writes labelled chunks to stdout line by line until the stream ends, each line behind its
+/// label (padded to the longest of `labels`, the ones known at the start) in a colour of its
+/// own.
+pub async fn print(
+    mut chunks: impl Stream<Item = (String, bytes::Bytes)> + Unpin,
+    labels: &[&str],
+    opts: &LogOptions,
+) {
+    let width = labels.iter().map(|l| l.len()).max().unwrap_or(0);
+    let mut colours: HashMap<String, u8> = HashMap::new();
+    let mut pending: HashMap<String, String> = HashMap::new();
     let mut out = std::io::stdout();
-    while let Some((prefix, chunk)) = merged.next().await {
-        let buffer = pending.entry(prefix.clone()).or_default();
+    let prefix = |label: &str, colours: &mut HashMap<String, u8>| {
+        if !opts.prefix {
+            return String::new();
+        }
+        let next = COLOURS[colours.len() % COLOURS.len()];
+        let colour = *colours.entry(label.to_owned()).or_insert(next);
+        if opts.colour {
+            format!("\x1b[{colour}m{label:<width$} |\x1b[0m ")
+        } else {
+            format!("{label:<width$} | ")
+        }
+    };
+    while let Some((label, chunk)) = chunks.next().await {
+        let buffer = pending.entry(label.clone()).or_default();
         buffer.push_str(&String::from_utf8_lossy(&chunk));
         while let Some(newline) = buffer.find('\n') {
             let line: String = buffer.drain(..=newline).collect();
-            let _ = write!(out, "{prefix}{line}");
+            let _ = write!(out, "{}{line}", prefix(&label, &mut colours));
         }
         let _ = out.flush();
     }
-    for (prefix, rest) in pending {
+    for (label, rest) in pending {
         if !rest.is_empty() {
-            let _ = writeln!(out, "{prefix}{rest}");
+            let _ = writeln!(out, "{}{rest}", prefix(&label, &mut colours));
         }
     }
-    Ok(())
 }

@@ -1,13 +1,22 @@
 //! `swarm up|ps|down`: the project on a Docker Swarm, through the manager that DOCKER_HOST
 //! names. The verbs only read their arguments and print; `engine::swarm` decides and acts.
 
-use std::{io::Write, time::Duration};
+use std::{
+    io::{IsTerminal, Write},
+    time::Duration,
+};
 
 use clap::{Args, Subcommand};
 
-use super::{format, Context};
+use super::{
+    follow::{self, LogOptions},
+    format,
+    removal::{agree_to_remove, DoomedVolume},
+    Context,
+};
 use crate::{
     engine::{
+        containers::LogRequest,
         images::{BuildPolicy, ImagePolicy},
         swarm::{self, spec::Layout, DeployRequest},
     },
@@ -41,7 +50,16 @@ pub enum SwarmVerb {
     Up(SwarmUpArgs),
     /// List the tasks of the project's services: node, desired and current state, error.
     Ps,
-    /// Remove the project's services and networks (volumes stay on their nodes). With
+    /// Show the output of the project's tasks, each line behind SERVICE.SLOT.TASK@NODE.
+    ///
+    /// Read task by task, so it returns even while a task crash-loops (`docker service logs`
+    /// can hang then): without -f, every task the manager still lists, earlier attempts of a
+    /// crash loop too, each until its output so far is read (or 2 s pass with nothing new).
+    /// With -f, the running tasks and each new one as Swarm starts it, until Ctrl-C.
+    ///
+    /// Example: orchestrator swarm logs -f --tail 20 app
+    Logs(crate::cli::LogsArgs),
+    /// Remove the project's services, networks, secrets and configs (volumes stay on their nodes). With
     /// --dry-run, prints what would be removed.
     Down(SwarmDownArgs),
 }
@@ -55,6 +73,20 @@ pub struct SwarmUpArgs {
     /// --dnsrr from MANAGER:5000, which they must list in insecure-registries.
     #[arg(long, value_name = "HOST")]
     pub registry: Option<String>,
+    /// The Docker Engine that builds (or finds) the images and pushes them, e.g.
+    /// unix:///var/run/docker.sock for this machine's own, where the images and their build
+    /// cache already are. Default: the manager's (DOCKER_HOST). An engine on this machine
+    /// (unix://) pushes through a tunnel on 127.0.0.1, which Docker trusts without TLS, so it
+    /// needs no insecure-registries entry for the in-swarm registry; any other must reach the
+    /// registry itself.
+    ///
+    /// Example: DOCKER_HOST=unix:///run/osw1/n1/docker.sock orchestrator swarm up --dnsrr
+    /// --build-host unix:///var/run/docker.sock
+    #[arg(long, value_name = "DOCKER_HOST")]
+    pub build_host: Option<String>,
+    /// Run N replicas of SERVICE: SERVICE=N (repeatable), over the file's deploy.replicas.
+    #[arg(long, value_name = "SERVICE=N", value_parser = crate::cli::parse_scale)]
+    pub scale: Vec<(String, u32)>,
     /// Reach services by DNS round robin and publish ports on each node's own address (host
     /// mode, a task on every node), for nodes without IPVS, where Swarm's virtual IPs and
     /// ingress routing mesh do not work. Default: what the file says (VIP and ingress).
@@ -77,6 +109,15 @@ pub struct SwarmUpArgs {
 /// `swarm down`'s options.
 #[derive(Debug, Args, Clone, Default)]
 pub struct SwarmDownArgs {
+    /// Remove the stack's volumes on the manager too (where Postgres and other stateful
+    /// services are pinned unless the file says otherwise), after listing them with their
+    /// sizes and asking; without a terminal, only with --yes. Volumes on other nodes cannot be
+    /// reached through the manager: the nodes where tasks mounted one are named.
+    #[arg(short, long)]
+    pub volumes: bool,
+    /// Remove the volumes without asking.
+    #[arg(short, long)]
+    pub yes: bool,
     /// How long to wait for a network's last task to go, in seconds.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub timeout: u64,
@@ -94,6 +135,8 @@ pub async fn run(ctx: &Context, args: &SwarmArgs) -> Result<i32, Error> {
                     Layout::AsWritten
                 },
                 registry: up.registry.clone(),
+                build_host: up.build_host.clone(),
+                scale: up.scale.iter().cloned().collect(),
                 images: ImagePolicy {
                     build: if up.build {
                         BuildPolicy::Always
@@ -132,11 +175,56 @@ pub async fn run(ctx: &Context, args: &SwarmArgs) -> Result<i32, Error> {
             ];
             format::table(&mut std::io::stdout().lock(), &header, &rows)?;
         }
+        SwarmVerb::Logs(logs) => {
+            let since = super::logs::parse_since(logs.since.as_deref())?;
+            let request = LogRequest {
+                follow: logs.follow,
+                tail: logs.tail.clone(),
+                timestamps: logs.timestamps,
+                since,
+            };
+            let output =
+                swarm::logs::project_output(&ctx.engine, &project.name, &logs.services, &request)
+                    .await?;
+            let opts = LogOptions {
+                follow: logs.follow,
+                tail: logs.tail.clone(),
+                timestamps: logs.timestamps,
+                since,
+                colour: !logs.no_color && std::io::stdout().is_terminal(),
+                prefix: true,
+            };
+            follow::print(output, &[], &opts).await;
+        }
         SwarmVerb::Down(down) => {
             let timeout = Duration::from_secs(down.timeout);
+            // Asked before anything goes, so a refusal leaves the stack as it was.
+            let mut doomed = Vec::new();
+            let mut elsewhere = Default::default();
+            if down.volumes {
+                for v in swarm::manager_volumes(&ctx.engine, &project.name).await? {
+                    doomed.push(DoomedVolume::describe(v).await);
+                }
+                elsewhere = swarm::other_volume_nodes(&ctx.engine, &project.name).await?;
+                if !ctx.dry_run {
+                    agree_to_remove(&doomed, down.yes)?;
+                }
+            }
             let plan =
                 swarm::remove(&ctx.engine, project, timeout, ctx.dry_run, &ctx.progress).await?;
             print_dry_run(ctx, &plan)?;
+            if down.volumes && !ctx.dry_run {
+                let names: Vec<String> = doomed.into_iter().map(|v| v.name).collect();
+                swarm::remove_volumes(&ctx.engine, &names, timeout, &ctx.progress).await?;
+                if !elsewhere.is_empty() {
+                    let nodes: Vec<String> = elsewhere.into_iter().collect();
+                    ctx.progress.warn(format!(
+                        "the stack's tasks also mounted volumes on {}: they stay there (docker -H NODE volume ls --filter label=com.docker.stack.namespace={})",
+                        nodes.join(", "),
+                        project.name
+                    ));
+                }
+            }
         }
     }
     Ok(0)

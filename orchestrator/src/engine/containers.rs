@@ -277,6 +277,21 @@ pub struct LogRequest {
     pub since: i32,
 }
 
+impl LogRequest {
+    /// The engine's query: stdout and stderr, as asked (the same for a container and a task).
+    pub fn options(&self) -> LogsOptions {
+        LogsOptions {
+            follow: self.follow,
+            stdout: true,
+            stderr: true,
+            timestamps: self.timestamps,
+            tail: self.tail.clone().unwrap_or_else(|| "all".into()),
+            since: self.since,
+            ..Default::default()
+        }
+    }
+}
+
 /// A container's output as a stream of chunks (stdout and stderr together). The stream ends
 /// when the container goes away or, unless following, when the output so far is read.
 pub fn logs(
@@ -284,20 +299,15 @@ pub fn logs(
     name: &str,
     request: &LogRequest,
 ) -> impl Stream<Item = bytes::Bytes> + Send + 'static {
-    engine
-        .docker
-        .logs(
-            name,
-            Some(LogsOptions {
-                follow: request.follow,
-                stdout: true,
-                stderr: true,
-                timestamps: request.timestamps,
-                tail: request.tail.clone().unwrap_or_else(|| "all".into()),
-                since: request.since,
-                ..Default::default()
-            }),
-        )
+    output_chunks(engine.docker.logs(name, Some(request.options())))
+}
+
+/// The bytes of a log stream's stdout, stderr and console frames, up to its first error; for
+/// a container's logs and a Swarm task's alike.
+pub fn output_chunks(
+    frames: impl Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send + 'static,
+) -> impl Stream<Item = bytes::Bytes> + Send + 'static {
+    frames
         .take_while(|item| futures_util::future::ready(item.is_ok()))
         .filter_map(|item| {
             futures_util::future::ready(match item {
@@ -311,14 +321,8 @@ pub fn logs(
         })
 }
 
-/// The last `lines` lines a container wrote (stdout and stderr), for an error message; none
-/// when they cannot be read.
-pub async fn last_lines(engine: &Engine, name: &str, lines: usize) -> Vec<String> {
-    let request = LogRequest {
-        tail: Some(lines.to_string()),
-        ..LogRequest::default()
-    };
-    let chunks: Vec<bytes::Bytes> = logs(engine, name, &request).collect().await;
+/// The lines of log chunks that say something, for an error message.
+pub fn said_lines(chunks: &[bytes::Bytes]) -> Vec<String> {
     let text: String = chunks
         .iter()
         .map(|c| String::from_utf8_lossy(c).into_owned())
@@ -327,4 +331,15 @@ pub async fn last_lines(engine: &Engine, name: &str, lines: usize) -> Vec<String
         .filter(|l| !l.trim().is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// The last `lines` lines a container wrote (stdout and stderr), for an error message; none
+/// when they cannot be read.
+pub async fn last_lines(engine: &Engine, name: &str, lines: usize) -> Vec<String> {
+    let request = LogRequest {
+        tail: Some(lines.to_string()),
+        ..LogRequest::default()
+    };
+    let chunks: Vec<bytes::Bytes> = logs(engine, name, &request).collect().await;
+    said_lines(&chunks)
 }

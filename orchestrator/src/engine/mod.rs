@@ -152,6 +152,15 @@ impl Engine {
             .ok()
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
+        Self::connect_to(host).await
+    }
+
+    /// Connects to the engine at `host` (`unix://PATH` or `tcp://HOST:PORT`), as [`connect`]
+    /// does to `DOCKER_HOST`: for a second engine, such as the one `swarm up --build-host`
+    /// builds on.
+    ///
+    /// [`connect`]: Engine::connect
+    pub async fn connect_to(host: String) -> Result<Self, EngineError> {
         let unreachable = |reason: String| EngineError::Unreachable {
             host: host.clone(),
             reason,

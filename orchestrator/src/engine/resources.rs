@@ -198,6 +198,15 @@ pub async fn project_volumes(
     list_volumes(engine, labels::filter(&[(labels::PROJECT, project)])).await
 }
 
+/// The volumes a Swarm stack's tasks made on this engine (`com.docker.stack.namespace`).
+pub async fn stack_volumes(
+    engine: &Engine,
+    stack_label: &str,
+    project: &str,
+) -> Result<Vec<VolumeInfo>, EngineError> {
+    list_volumes(engine, labels::filter(&[(stack_label, project)])).await
+}
+
 /// Every volume that carries Compose's project label, whatever the project.
 pub async fn labelled_volumes(engine: &Engine) -> Result<Vec<VolumeInfo>, EngineError> {
     list_volumes(engine, labels::filter_present(labels::PROJECT)).await

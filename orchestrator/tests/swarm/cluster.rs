@@ -111,6 +111,19 @@ impl Cluster {
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
+    /// Node `i` (0-based) dies as a machine that loses power: cut off, then everything in its
+    /// namespace killed.
+    pub fn kill(&self, i: usize) {
+        script_ok(&["kill", &self.id, &(i + 1).to_string()]);
+    }
+
+    /// Node `i` is cut off by a partition (its link down; everything on it still runs), or
+    /// back (`cut` false).
+    pub fn partition(&self, i: usize, cut: bool) {
+        let verb = if cut { "cut" } else { "heal" };
+        script_ok(&[verb, &self.id, &(i + 1).to_string()]);
+    }
+
     /// Tears the cluster down and asserts that nothing of it is left (the script checks).
     pub fn down(mut self) {
         self.down = true;

@@ -6,6 +6,7 @@
 //! (DNS round robin, ports published in host mode on every node); what is sent for VIP and
 //! ingress is tested at the spec level (`engine::swarm::plan`'s tests).
 
+mod board;
 mod cluster;
 
 use std::{
@@ -75,16 +76,121 @@ fn write_stack(dir: &Path) {
 
 /// Runs `orchestrator -p swt ARGS` in `dir` against the cluster's manager.
 fn orchestrator(dir: &Path, cluster: &Cluster, args: &[&str]) -> Output {
-    let mut all = vec!["-p", "swt", "--progress", "plain"];
+    orchestrator_command(dir, cluster, "swt", args)
+        .output()
+        .expect("the orchestrator runs")
+}
+
+/// `orchestrator -p PROJECT ARGS` in `dir` against the cluster's manager, not yet run.
+fn orchestrator_command(dir: &Path, cluster: &Cluster, project: &str, args: &[&str]) -> Command {
+    let mut all = vec!["-p", project, "--progress", "plain"];
     all.extend_from_slice(args);
-    Command::new(env!("CARGO_BIN_EXE_orchestrator"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_orchestrator"));
+    command
         .current_dir(dir)
         .args(&all)
         .env("DOCKER_HOST", cluster.manager())
         .env_remove("COMPOSE_FILE")
-        .env_remove("COMPOSE_PROJECT_NAME")
-        .output()
-        .expect("the orchestrator runs")
+        .env_remove("COMPOSE_PROJECT_NAME");
+    command
+}
+
+/// A service that fails a second after each start, for ever: Swarm restarts it in a new task.
+const CRASH_LOOP: &str = r#"
+services:
+  crash:
+    build: ./box
+    image: swarmtest-box:1
+    command: [sh, -c, "echo attempt starts; echo failing on purpose >&2; sleep 1; exit 1"]
+    deploy:
+      restart_policy: {condition: any, delay: 1s}
+"#;
+
+/// The labels (`SERVICE.SLOT.TASK@NODE`) of the lines that hold `needle`.
+fn labels_of(output: &str, needle: &str) -> std::collections::BTreeSet<String> {
+    output
+        .lines()
+        .filter(|l| l.contains(needle))
+        .filter_map(|l| l.split(" | ").next())
+        .map(|l| l.trim().to_owned())
+        .collect()
+}
+
+/// `swarm logs` returns while a task crash-loops, with the output of its attempts; `-f`
+/// follows it, picking up each new attempt.
+fn logs_of_a_crash_loop(cluster: &Cluster) {
+    let dir = tempfile::tempdir().unwrap();
+    write_stack(dir.path());
+    std::fs::write(dir.path().join("compose.yaml"), CRASH_LOOP).unwrap();
+    let up = orchestrator_command(
+        dir.path(),
+        cluster,
+        "swc",
+        &["swarm", "up", "-d", "--dnsrr"],
+    )
+    .output()
+    .unwrap();
+    ok(up, "swarm up of the crash loop");
+    eventually("three attempts", Duration::from_secs(60), || {
+        let tasks = cluster.docker(0, &["service", "ps", "-q", "swc_crash"]);
+        (tasks.lines().count() >= 3).then_some(())
+    });
+
+    let logs = Instant::now();
+    let mut child = orchestrator_command(dir.path(), cluster, "swc", &["swarm", "logs"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let returned = eventually("swarm logs returns", Duration::from_secs(30), || {
+        child.try_wait().unwrap()
+    });
+    let output = child.wait_with_output().unwrap();
+    assert!(returned.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    eprintln!(
+        "swarm logs of a crash loop returned in {:?}",
+        logs.elapsed()
+    );
+    let attempts = labels_of(&text, "failing on purpose");
+    assert!(attempts.len() >= 2, "earlier attempts too: {text}");
+    assert!(
+        attempts.iter().all(|l| l.starts_with("swc_crash.1.")),
+        "{text}"
+    );
+
+    // Following: the attempts that start after it began are shown too.
+    let before: Vec<String> = cluster
+        .docker(0, &["service", "ps", "-q", "--no-trunc", "swc_crash"])
+        .lines()
+        .map(|id| id.chars().take(12).collect())
+        .collect();
+    let mut child = orchestrator_command(dir.path(), cluster, "swc", &["swarm", "logs", "-f"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
+        text
+    });
+    std::thread::sleep(Duration::from_secs(10));
+    assert!(child.try_wait().unwrap().is_none(), "-f keeps following");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let followed = reader.join().unwrap();
+    let new: Vec<String> = labels_of(&followed, "attempt starts")
+        .into_iter()
+        .filter(|label| !before.iter().any(|id| label.contains(&format!(".{id}"))))
+        .collect();
+    assert!(!new.is_empty(), "a new attempt followed: {followed}");
+
+    ok(
+        orchestrator_command(dir.path(), cluster, "swc", &["swarm", "down"])
+            .output()
+            .unwrap(),
+        "swarm down of the crash loop",
+    );
 }
 
 fn ok(out: Output, what: &str) -> String {
@@ -275,6 +381,8 @@ fn a_stack_deployed_on_three_nodes_answers_on_every_node_and_a_second_deploy_cha
     assert_eq!(body.trim().len(), 12, "the old api still answers: {body:?}");
     std::fs::write(dir.path().join("compose.yaml"), good).unwrap();
 
+    logs_of_a_crash_loop(&cluster);
+
     let ps = ok(
         orchestrator(dir.path(), &cluster, &["swarm", "ps"]),
         "swarm ps",
@@ -288,12 +396,36 @@ fn a_stack_deployed_on_three_nodes_answers_on_every_node_and_a_second_deploy_cha
         "2 api replicas, web on 3 nodes and store:\n{ps}"
     );
 
-    let removing = Instant::now();
-    ok(
-        orchestrator(dir.path(), &cluster, &["swarm", "down"]),
-        "swarm down",
+    // The store's volume is on the manager, where it is pinned. Without a terminal to ask on,
+    // down -v refuses and removes nothing; with --yes the volume goes with the stack.
+    let volumes = [
+        "volume",
+        "ls",
+        "-q",
+        "--filter",
+        "label=com.docker.stack.namespace=swt",
+    ];
+    assert_eq!(cluster.docker(0, &volumes), "swt_data");
+    let refused = orchestrator(dir.path(), &cluster, &["swarm", "down", "-v"]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("pass --yes"), "{said}");
+    assert_eq!(
+        cluster
+            .docker(0, &["service", "ls", "-q", "--filter", "name=swt_store"])
+            .lines()
+            .count(),
+        1,
+        "nothing removed"
     );
-    eprintln!("swarm down: {:?}", removing.elapsed());
+    let removing = Instant::now();
+    let down = ok(
+        orchestrator(dir.path(), &cluster, &["swarm", "down", "-v", "--yes"]),
+        "swarm down -v",
+    );
+    eprintln!("swarm down -v: {:?}", removing.elapsed());
+    assert!(down.contains("Volume swt_data Removed"), "{down}");
+    assert_eq!(cluster.docker(0, &volumes), "");
     assert_eq!(
         cluster.docker(
             0,

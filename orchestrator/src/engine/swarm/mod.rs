@@ -6,9 +6,12 @@
 //! bytes and a rebuilt image rolls out. Without `--registry`, the [`registry`] that runs in the
 //! swarm itself.
 
+pub mod logs;
+pub mod objects;
 pub mod plan;
 pub mod registry;
 pub mod spec;
+pub mod tunnel;
 
 use std::{
     collections::BTreeMap,
@@ -16,7 +19,7 @@ use std::{
 };
 
 use bollard::{
-    models::{ServiceSpec, ServiceUpdateStatusStateEnum as UpdateState, TaskState},
+    models::{NodeState, ServiceSpec, ServiceUpdateStatusStateEnum as UpdateState, TaskState},
     query_parameters::{
         ListNetworksOptions, ListServicesOptions, ListTasksOptions, PushImageOptions,
         TagImageOptions, UpdateServiceOptions,
@@ -45,6 +48,18 @@ pub enum SwarmError {
     NotRunning { service: String, why: String },
     #[error("the in-swarm registry (service {}, image {} on the manager) does not run: {why}\n  load the image onto the manager first (docker save {} | docker -H MANAGER load; scripts/stand-ins registry makes one where none can be pulled), or name a registry of your own with --registry HOST", registry::SERVICE, registry::IMAGE, registry::IMAGE)]
     NoRegistry { why: String },
+    #[error("could not open a tunnel on 127.0.0.1 to the registry at {registry}")]
+    Tunnel {
+        registry: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{kind} {key}: {why}")]
+    Object {
+        kind: &'static str,
+        key: String,
+        why: String,
+    },
     #[error("could not push {image} to {registry}: {why}")]
     Push {
         image: String,
@@ -118,13 +133,7 @@ pub async fn observe(engine: &Engine, project: &str) -> Result<Observed, SwarmEr
         .iter()
         .map(|(name, s)| (&s.id, name))
         .collect();
-    let tasks = engine
-        .docker
-        .list_tasks(Some(ListTasksOptions {
-            filters: Some(labels::filter(&[(STACK_NAMESPACE, project)])),
-        }))
-        .await
-        .map_err(EngineError::api("could not list the swarm's tasks"))?;
+    let tasks = stack_tasks(engine, project).await?;
     let mut nodes: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
     for t in tasks {
         let running = t.status.and_then(|s| s.state) == Some(TaskState::RUNNING);
@@ -137,15 +146,16 @@ pub async fn observe(engine: &Engine, project: &str) -> Result<Observed, SwarmEr
     Ok(observed)
 }
 
-/// Makes each service's image available to every node: built or found on the manager's engine
-/// as `up` does, tagged into `registry`, pushed, and named by the pushed digest. With
+/// Makes each service's image available to every node: built or found on `engine` (the
+/// manager's, or `--build-host`'s) as `up` does, tagged into the registry at `target.push`,
+/// pushed, and named by the pushed digest at `target.pull`, where the nodes find it. With
 /// `dry_run`, nothing is built or pushed: an image pushed before is named by that digest, any
 /// other by its tag.
 pub async fn publish_images(
     engine: &Engine,
     project: &Project,
     services: &[String],
-    registry: &str,
+    target: &registry::Target,
     policy: &ImagePolicy,
     dry_run: bool,
     progress: &Progress,
@@ -160,7 +170,8 @@ pub async fn publish_images(
             pinned.insert(service.clone(), reference.clone());
             continue;
         }
-        let (repo, tag) = registry::target(registry, &image);
+        let (repo, tag) = registry::target(&target.pull, &image);
+        let (push_repo, _) = registry::target(&target.push, &image);
         let id = &resolved.images[service].id;
         let reference = if dry_run {
             match pushed_digest(engine, &repo, id).await {
@@ -168,8 +179,11 @@ pub async fn publish_images(
                 Err(_) => format!("{repo}:{tag}"),
             }
         } else {
-            push(engine, id, &repo, &tag, registry).await?;
-            let digest = pushed_digest(engine, &repo, id).await?;
+            push(engine, id, &push_repo, &tag, &target.pull).await?;
+            let digest = pushed_digest(engine, &push_repo, id).await?;
+            if push_repo != repo {
+                untag(engine, &format!("{push_repo}:{tag}")).await;
+            }
             progress.event("Image", &format!("{repo}:{tag}"), "Pushed");
             format!("{repo}:{tag}@{digest}")
         };
@@ -217,6 +231,22 @@ async fn push(
         }
     }
     Ok(())
+}
+
+/// Removes a tag made only for a push through the tunnel (its port changes every time), keeping
+/// the image; a failure leaves a stray tag behind, nothing worse, so it is only logged.
+async fn untag(engine: &Engine, reference: &str) {
+    let options = bollard::query_parameters::RemoveImageOptions {
+        noprune: true,
+        ..Default::default()
+    };
+    if let Err(e) = engine
+        .docker
+        .remove_image(reference, Some(options), None)
+        .await
+    {
+        tracing::warn!(%reference, error = %e, "could not remove the push's tag");
+    }
 }
 
 /// The digest the registry gave `repo` for image `id`.
@@ -355,9 +385,26 @@ async fn remove_network(engine: &Engine, name: &str, timeout: Duration) -> Resul
     }
 }
 
+/// Every task of the project's services, by their stack label.
+async fn stack_tasks(
+    engine: &Engine,
+    project: &str,
+) -> Result<Vec<bollard::models::Task>, SwarmError> {
+    let filter = labels::filter(&[(STACK_NAMESPACE, project)]);
+    Ok(engine
+        .docker
+        .list_tasks(Some(ListTasksOptions {
+            filters: Some(filter),
+        }))
+        .await
+        .map_err(EngineError::api("could not list the swarm's tasks"))?)
+}
+
 /// One task of a service, as `swarm ps` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskRow {
+    /// The task's ID.
+    pub id: String,
     pub service: String,
     /// The replica's number (`slot`), or 0 for a global service's task.
     pub slot: i64,
@@ -384,18 +431,18 @@ pub async fn tasks(engine: &Engine, project: &str) -> Result<Vec<TaskRow>, Swarm
         .map_err(EngineError::api("could not list the swarm's nodes"))?
         .into_iter()
         .map(|n| {
-            let address = n.status.and_then(|s| s.addr).unwrap_or_default();
+            let status = n.status.unwrap_or_default();
+            let address = status.addr.unwrap_or_default();
+            // A node that is not ready (down, unknown, disconnected) says so beside its tasks.
+            let address = match status.state {
+                Some(NodeState::READY) | None => address,
+                Some(state) => format!("{address} ({state})"),
+            };
             (n.id.unwrap_or_default(), address)
         })
         .collect();
-    let filter = labels::filter(&[(STACK_NAMESPACE, project)]);
-    let mut rows: Vec<TaskRow> = engine
-        .docker
-        .list_tasks(Some(ListTasksOptions {
-            filters: Some(filter),
-        }))
-        .await
-        .map_err(EngineError::api("could not list the swarm's tasks"))?
+    let mut rows: Vec<TaskRow> = stack_tasks(engine, project)
+        .await?
         .into_iter()
         .map(|t| {
             let status = t.status.unwrap_or_default();
@@ -406,6 +453,7 @@ pub async fn tasks(engine: &Engine, project: &str) -> Result<Vec<TaskRow>, Swarm
                 .unwrap_or_default();
             let node = t.node_id.unwrap_or_default();
             TaskRow {
+                id: t.id.unwrap_or_default(),
                 service: t
                     .service_id
                     .and_then(|id| names.get(&id).cloned())
@@ -464,10 +512,13 @@ pub async fn wait_running(
             Some(UpdateState::PAUSED | UpdateState::ROLLBACK_PAUSED)
         );
         if (rolled_back && !rolling) || stopped {
-            let failed = last_task_error(engine, &id)
-                .await?
-                .map(|e| format!(" (a new task: {e})"))
-                .unwrap_or_default();
+            let failed = match last_failed_task(engine, &id).await? {
+                Some((task, error)) => format!(
+                    " (a new task: {})",
+                    task_report(engine, &task, &error).await
+                ),
+                None => String::new(),
+            };
             let message = update.message.unwrap_or_default();
             return Err(not_running(format!(
                 "its update ended {update_state}: {message}{failed}"
@@ -527,8 +578,22 @@ pub async fn wait_running(
     }
 }
 
-/// The error of the service's most recent task that failed or was rejected, if any.
-async fn last_task_error(engine: &Engine, service_id: &str) -> Result<Option<String>, SwarmError> {
+/// A failed task's error and the last lines it wrote (its own account of why, e.g. a
+/// configuration error), as one line.
+async fn task_report(engine: &Engine, task_id: &str, error: &str) -> String {
+    let lines = logs::last_lines(engine, task_id, 3).await;
+    if lines.is_empty() {
+        error.to_owned()
+    } else {
+        format!("{error}; its last output: {}", lines.join(" / "))
+    }
+}
+
+/// The ID and error of the service's most recent task that failed or was rejected, if any.
+async fn last_failed_task(
+    engine: &Engine,
+    service_id: &str,
+) -> Result<Option<(String, String)>, SwarmError> {
     let tasks = engine
         .docker
         .list_tasks(Some(ListTasksOptions {
@@ -541,10 +606,10 @@ async fn last_task_error(engine: &Engine, service_id: &str) -> Result<Option<Str
         .map_err(EngineError::api("could not list the service's tasks"))?;
     Ok(tasks
         .into_iter()
-        .filter_map(|t| t.status)
-        .filter(|s| matches!(s.state, Some(TaskState::FAILED | TaskState::REJECTED)))
-        .max_by(|a, b| a.timestamp.cmp(&b.timestamp))
-        .and_then(|s| s.err))
+        .filter_map(|t| Some((t.id?, t.status?)))
+        .filter(|(_, s)| matches!(s.state, Some(TaskState::FAILED | TaskState::REJECTED)))
+        .max_by(|(_, a), (_, b)| a.timestamp.cmp(&b.timestamp))
+        .and_then(|(id, s)| Some((id, s.err?))))
 }
 
 /// What `swarm up` was asked to do.
@@ -553,6 +618,11 @@ pub struct DeployRequest {
     pub layout: Layout,
     /// Where every node pulls from; `None`: the in-swarm registry (started if need be).
     pub registry: Option<String>,
+    /// The engine that builds (or finds) the images and pushes them; `None`: the manager's.
+    /// One on this machine (`unix://`) pushes through a [`tunnel::Tunnel`].
+    pub build_host: Option<String>,
+    /// `--scale SERVICE=N`: replicas, over the file's `deploy.replicas`.
+    pub scale: BTreeMap<String, u32>,
     pub images: ImagePolicy,
     pub prune: bool,
     /// Return without waiting for the services nothing depends on.
@@ -573,6 +643,13 @@ pub async fn deploy(
 ) -> Result<Plan, SwarmError> {
     let manager = check_manager(engine).await?;
     let observed = observe(engine, &project.name).await?;
+    let scaled;
+    let project = if request.scale.is_empty() {
+        project
+    } else {
+        scaled = with_scale(project, &request.scale);
+        &scaled
+    };
     let registry = match &request.registry {
         Some(registry) => registry.clone(),
         None if request.dry_run => registry::address(&manager, request.layout),
@@ -580,12 +657,46 @@ pub async fn deploy(
             registry::ensure(engine, &manager, request.layout, request.timeout, progress).await?
         }
     };
+    let builder = match &request.build_host {
+        Some(host) => Some(Engine::connect_to(host.clone()).await?),
+        None => None,
+    };
+    // An engine on this machine shares its loopback: it pushes through the tunnel.
+    let local_builder = request
+        .build_host
+        .as_deref()
+        .is_some_and(|h| h.starts_with("unix://"));
+    let tunnel = if local_builder && !request.dry_run {
+        let opened = tunnel::Tunnel::open(&registry).await;
+        Some(opened.map_err(|source| SwarmError::Tunnel {
+            registry: registry.clone(),
+            source,
+        })?)
+    } else {
+        None
+    };
+    let target = registry::Target {
+        push: tunnel
+            .as_ref()
+            .map_or_else(|| registry.clone(), |t| t.address.clone()),
+        pull: registry,
+    };
     let images = publish_images(
-        engine,
+        builder.as_ref().unwrap_or(engine),
         project,
         order,
-        &registry,
+        &target,
         &request.images,
+        request.dry_run,
+        progress,
+    )
+    .await?;
+    drop(tunnel);
+    let wanted_objects = objects::wanted(project, order)?;
+    let object_ids = objects::ensure(
+        engine,
+        &project.name,
+        &wanted_objects,
         request.dry_run,
         progress,
     )
@@ -598,7 +709,14 @@ pub async fn deploy(
                 &spec::service_name(&project.name, s),
                 &manager.node_id,
             );
-            let converted = spec::service_spec(project, s, &images[s], request.layout, Some(&pin));
+            let converted = spec::service_spec(
+                project,
+                s,
+                &images[s],
+                request.layout,
+                Some(&pin),
+                &object_ids,
+            );
             (s.clone(), converted)
         })
         .collect();
@@ -628,6 +746,80 @@ pub async fn deploy(
     Ok(plan)
 }
 
+/// The project's volumes on the manager's own engine (where its stateful services are pinned
+/// unless the file says otherwise); those on other nodes cannot be reached from here.
+pub async fn manager_volumes(
+    engine: &Engine,
+    project: &str,
+) -> Result<Vec<super::resources::VolumeInfo>, SwarmError> {
+    check_manager(engine).await?;
+    Ok(super::resources::stack_volumes(engine, STACK_NAMESPACE, project).await?)
+}
+
+/// The nodes other than the manager where the project's tasks mounted a named volume (they
+/// may keep a copy of it), by address.
+pub async fn other_volume_nodes(
+    engine: &Engine,
+    project: &str,
+) -> Result<std::collections::BTreeSet<String>, SwarmError> {
+    let manager = check_manager(engine).await?;
+    let tasks = stack_tasks(engine, project).await?;
+    let rows = self::tasks(engine, project).await?;
+    let with_volumes: std::collections::BTreeSet<String> = tasks
+        .into_iter()
+        .filter(|t| t.node_id.as_deref() != Some(manager.node_id.as_str()))
+        .filter(|t| {
+            let mounts = t.spec.as_ref().and_then(|s| s.container_spec.as_ref());
+            mounts.and_then(|c| c.mounts.as_ref()).is_some_and(|m| {
+                m.iter()
+                    .any(|m| m.typ == Some(bollard::models::MountType::VOLUME))
+            })
+        })
+        .filter_map(|t| t.id)
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter(|r| with_volumes.contains(&r.id))
+        .map(|r| r.node)
+        .collect())
+}
+
+/// Removes the named volumes from the manager's engine, waiting (until `timeout`) for the
+/// containers of removed tasks, which go a little after their service.
+pub async fn remove_volumes(
+    engine: &Engine,
+    names: &[String],
+    timeout: Duration,
+    progress: &Progress,
+) -> Result<(), SwarmError> {
+    let deadline = Instant::now() + timeout;
+    for name in names {
+        loop {
+            match super::resources::remove_volume(engine, name).await {
+                Ok(()) => break,
+                Err(e) if Instant::now() < deadline => {
+                    tracing::debug!(%name, error = %e, "volume still in use");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        progress.event("Volume", name, "Removed");
+    }
+    Ok(())
+}
+
+/// The project with `scale`'s replicas in place of the file's.
+fn with_scale(project: &Project, scale: &BTreeMap<String, u32>) -> Project {
+    let mut project = project.clone();
+    for (name, n) in scale {
+        if let Some(service) = project.services.get_mut(name) {
+            service.deploy.get_or_insert_with(Default::default).replicas = Some(*n);
+        }
+    }
+    project
+}
+
 /// Removes the project's services and networks from the swarm (with `dry_run`, only decides).
 pub async fn remove(
     engine: &Engine,
@@ -652,5 +844,6 @@ pub async fn remove(
     }
     .run(&plan)
     .await?;
+    objects::remove_all(engine, &project.name, progress).await?;
     Ok(plan)
 }

@@ -298,7 +298,14 @@ services:
                     node: "n1".into(),
                     why: "the manager".into(),
                 };
-                let converted = spec::service_spec(&loaded.project, s, &image, layout, Some(&pin));
+                let converted = spec::service_spec(
+                    &loaded.project,
+                    s,
+                    &image,
+                    layout,
+                    Some(&pin),
+                    &Default::default(),
+                );
                 (s.clone(), converted)
             })
             .collect()
@@ -691,5 +698,192 @@ services:
             .map(|_| convert(&loaded, Layout::AsWritten)["a"].hash.clone())
             .collect();
         assert_eq!(hashes.len(), 1);
+    }
+
+    #[test]
+    fn secrets_and_configs_become_objects_named_by_their_content_and_mounted_where_compose_says() {
+        use crate::engine::swarm::objects::{self, Kind};
+        let stack = |greeting: &str| {
+            format!(
+                "
+services:
+  a:
+    image: a
+    secrets: [token, {{source: key, target: api-key, uid: '100', mode: 256}}]
+    configs: [greeting, {{source: site, target: /etc/site.conf}}]
+secrets:
+  token: {{content: t0ken}}
+  key: {{external: true, name: shared-key}}
+configs:
+  greeting: {{content: {greeting}}}
+  site: {{content: x}}
+"
+            )
+        };
+        let loaded = project(&stack("hello"));
+        let order = ["a".to_owned()];
+        let wanted = objects::wanted(&loaded.project, &order).unwrap();
+        let names: Vec<(Kind, &str, bool)> = wanted
+            .iter()
+            .map(|w| (w.kind, w.name.as_str(), w.data.is_some()))
+            .collect();
+        assert_eq!(names.len(), 4, "{names:?}");
+        assert!(
+            names.contains(&(Kind::Secret, "shared-key", false)),
+            "external: by its name"
+        );
+        let greeting = |loaded: &project::Loaded| {
+            objects::wanted(&loaded.project, &order)
+                .unwrap()
+                .into_iter()
+                .find(|w| w.key == "greeting")
+                .unwrap()
+                .name
+        };
+        let first = greeting(&loaded);
+        assert!(first.starts_with("s_greeting_"), "{first}");
+        assert_ne!(
+            first,
+            greeting(&project(&stack("bonjour"))),
+            "new content, new object"
+        );
+        assert_eq!(first, greeting(&project(&stack("hello"))));
+
+        let ids: objects::Ids = wanted
+            .iter()
+            .map(|w| {
+                (
+                    (w.kind, w.key.clone()),
+                    (w.name.clone(), format!("id-{}", w.key)),
+                )
+            })
+            .collect();
+        let pin = spec::Pin {
+            node: "n1".into(),
+            why: "the manager".into(),
+        };
+        let converted = spec::service_spec(
+            &loaded.project,
+            "a",
+            "a",
+            Layout::AsWritten,
+            Some(&pin),
+            &ids,
+        );
+        assert!(converted.warnings.is_empty(), "{:?}", converted.warnings);
+        let container = converted
+            .spec
+            .task_template
+            .unwrap()
+            .container_spec
+            .unwrap();
+        let secrets: Vec<(String, String, String, u32)> = container
+            .secrets
+            .unwrap()
+            .into_iter()
+            .map(|s| {
+                let f = s.file.unwrap();
+                (
+                    f.name.unwrap(),
+                    f.uid.unwrap(),
+                    s.secret_id.unwrap(),
+                    f.mode.unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            secrets,
+            [
+                (
+                    "/run/secrets/token".into(),
+                    "0".into(),
+                    "id-token".into(),
+                    0o444
+                ),
+                (
+                    "/run/secrets/api-key".into(),
+                    "100".into(),
+                    "id-key".into(),
+                    0o400
+                ),
+            ]
+        );
+        let configs: Vec<(String, String)> = container
+            .configs
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.file.unwrap().name.unwrap(), c.config_id.unwrap()))
+            .collect();
+        assert_eq!(
+            configs,
+            [
+                ("/greeting".into(), "id-greeting".into()),
+                ("/etc/site.conf".into(), "id-site".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_service_key_is_applied_or_named_in_a_warning() {
+        let loaded = project(
+            "
+services:
+  a:
+    image: a
+    dns: [10.0.0.2]
+    dns_search: [example.internal]
+    group_add: [audio]
+    sysctls: {net.core.somaxconn: '1024'}
+    ulimits: {nofile: {soft: 1024, hard: 2048}}
+    logging: {driver: json-file, options: {max-size: 10m}}
+    tmpfs: [/run/cache]
+    mem_limit: 64m
+    cpus: 0.5
+    privileged: true
+    shm_size: 64m
+    network_mode: host
+    develop: {watch: [{path: ., action: rebuild}]}
+",
+        );
+        let pin = spec::Pin {
+            node: "n1".into(),
+            why: "the manager".into(),
+        };
+        let converted = spec::service_spec(
+            &loaded.project,
+            "a",
+            "a",
+            Layout::AsWritten,
+            Some(&pin),
+            &Default::default(),
+        );
+        let task = converted.spec.task_template.unwrap();
+        let container = task.container_spec.unwrap();
+        let dns = container.dns_config.unwrap();
+        assert_eq!(dns.nameservers.unwrap(), ["10.0.0.2"]);
+        assert_eq!(dns.search.unwrap(), ["example.internal"]);
+        assert_eq!(container.groups.unwrap(), ["audio"]);
+        assert_eq!(container.sysctls.unwrap()["net.core.somaxconn"], "1024");
+        let nofile = &container.ulimits.unwrap()[0];
+        assert_eq!((nofile.soft, nofile.hard), (Some(1024), Some(2048)));
+        assert_eq!(task.log_driver.unwrap().name.as_deref(), Some("json-file"));
+        let tmpfs = container.mounts.unwrap();
+        assert_eq!(tmpfs[0].target.as_deref(), Some("/run/cache"));
+        let limits = task.resources.unwrap().limits.unwrap();
+        assert_eq!(
+            (limits.memory_bytes, limits.nano_cpus),
+            (Some(64 << 20), Some(500_000_000))
+        );
+        for key in ["privileged", "shm_size", "network_mode", "develop"] {
+            assert!(
+                converted
+                    .warnings
+                    .iter()
+                    .any(|w| w.starts_with(&format!("service a: {key} "))),
+                "{key}: {:?}",
+                converted.warnings
+            );
+        }
+        assert_eq!(converted.warnings.len(), 4, "{:?}", converted.warnings);
     }
 }

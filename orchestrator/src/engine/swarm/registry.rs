@@ -38,6 +38,15 @@ pub struct Manager {
     pub address: String,
 }
 
+/// Where images go. The same registry under two names: the building engine pushes to `push`
+/// (a [`super::tunnel::Tunnel`]'s loopback address, or the registry itself), and every node
+/// pulls from `pull`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub push: String,
+    pub pull: String,
+}
+
 /// Where every node pulls from.
 pub fn address(manager: &Manager, layout: Layout) -> String {
     match layout {

@@ -9,17 +9,19 @@ use std::collections::{BTreeMap, HashMap};
 use bollard::models::{
     EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
     EndpointSpec, EndpointSpecModeEnum, Limit, Mount as SwarmMount, MountType, MountVolumeOptions,
-    NetworkAttachmentConfig, NetworkCreateRequest, ResourceObject, ServiceSpec, ServiceSpecMode,
-    ServiceSpecModeReplicated, ServiceSpecRollbackConfig,
+    NetworkAttachmentConfig, NetworkCreateRequest, ResourceObject, ResourcesUlimits, ServiceSpec,
+    ServiceSpecMode, ServiceSpecModeReplicated, ServiceSpecRollbackConfig,
     ServiceSpecRollbackConfigFailureActionEnum, ServiceSpecRollbackConfigOrderEnum,
     ServiceSpecUpdateConfig, ServiceSpecUpdateConfigFailureActionEnum,
-    ServiceSpecUpdateConfigOrderEnum, TaskSpec, TaskSpecContainerSpec, TaskSpecPlacement,
+    ServiceSpecUpdateConfigOrderEnum, TaskSpec, TaskSpecContainerSpec,
+    TaskSpecContainerSpecDnsConfig, TaskSpecLogDriver, TaskSpecPlacement,
     TaskSpecPlacementPreferences, TaskSpecPlacementSpread, TaskSpecResources,
     TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum,
 };
 use serde_json::Value as Tree;
 use sha2::{Digest, Sha256};
 
+use super::objects;
 use crate::engine::create::{self, nanos};
 use crate::project::{
     model::{MountKind, Project, ResourceSet, Service},
@@ -109,6 +111,7 @@ pub fn service_spec(
     image: &str,
     layout: Layout,
     pin: Option<&Pin>,
+    objects: &objects::Ids,
 ) -> Converted {
     let service = &project.services[name];
     let mut warnings = Vec::new();
@@ -141,23 +144,63 @@ pub fn service_spec(
             "has no effect in Swarm (every port is reachable on the service's networks)",
         ),
         (
-            "secrets",
-            !service.secrets.is_empty(),
-            "are not deployed to Swarm yet; ignored",
-        ),
-        (
-            "configs",
-            !service.configs.is_empty(),
-            "are not deployed to Swarm yet; ignored",
-        ),
-        (
             "pull_policy",
             service.pull_policy != "missing",
             "does not apply: Swarm pulls the pinned image on each node; ignored",
         ),
+        (
+            "develop",
+            service.develop.is_some(),
+            "is for watching a local project; ignored",
+        ),
+        (
+            "external_links",
+            !service.external_links.is_empty(),
+            "do not exist in Swarm; ignored",
+        ),
     ] {
         if present {
             warn(key, why);
+        }
+    }
+    // What a Swarm task cannot be given (docker/cli drops these too, most without a word).
+    for (key, present) in [
+        ("privileged", service.privileged),
+        ("devices", !service.devices.is_empty()),
+        ("network_mode", service.network_mode.is_some()),
+        ("pid", service.pid.is_some()),
+        ("ipc", service.ipc.is_some()),
+        ("uts", service.uts.is_some()),
+        ("userns_mode", service.userns_mode.is_some()),
+        ("security_opt", !service.security_opt.is_empty()),
+        ("shm_size", service.shm_size.is_some()),
+        ("cpu_shares", service.cpu_shares.is_some()),
+        ("cpuset", service.cpuset.is_some()),
+        ("cpu_period", service.cpu_period.is_some()),
+        ("cpu_quota", service.cpu_quota.is_some()),
+        ("cpu_rt_period", service.cpu_rt_period.is_some()),
+        ("cpu_rt_runtime", service.cpu_rt_runtime.is_some()),
+        ("cgroup", service.cgroup.is_some()),
+        ("cgroup_parent", service.cgroup_parent.is_some()),
+        (
+            "device_cgroup_rules",
+            !service.device_cgroup_rules.is_empty(),
+        ),
+        ("blkio_config", service.blkio_config.is_some()),
+        ("memswap_limit", service.memswap_limit.is_some()),
+        ("mem_swappiness", service.mem_swappiness.is_some()),
+        ("oom_kill_disable", service.oom_kill_disable),
+        // API 1.46 and newer only; this project's engines speak 1.41.
+        ("oom_score_adj", service.oom_score_adj.is_some()),
+        ("storage_opt", !service.storage_opt.is_empty()),
+        ("volume_driver", service.volume_driver.is_some()),
+        ("domainname", service.domainname.is_some()),
+        ("runtime", service.runtime.is_some()),
+        ("platform", service.platform.is_some()),
+        ("gpus", !service.gpus.is_empty()),
+    ] {
+        if present {
+            warn(key, "cannot be set on a Swarm task; ignored");
         }
     }
     for (key, net) in &service.networks {
@@ -244,6 +287,30 @@ pub fn service_spec(
         init: service.init,
         capability_add: (!service.cap_add.is_empty()).then(|| service.cap_add.clone()),
         capability_drop: (!service.cap_drop.is_empty()).then(|| service.cap_drop.clone()),
+        dns_config: (!service.dns.is_empty()
+            || !service.dns_search.is_empty()
+            || !service.dns_opt.is_empty())
+        .then(|| TaskSpecContainerSpecDnsConfig {
+            nameservers: (!service.dns.is_empty()).then(|| service.dns.clone()),
+            search: (!service.dns_search.is_empty()).then(|| service.dns_search.clone()),
+            options: (!service.dns_opt.is_empty()).then(|| service.dns_opt.clone()),
+        }),
+        groups: (!service.group_add.is_empty()).then(|| service.group_add.clone()),
+        sysctls: (!service.sysctls.is_empty())
+            .then(|| service.sysctls.clone().into_iter().collect()),
+        ulimits: (!service.ulimits.is_empty()).then(|| {
+            service
+                .ulimits
+                .iter()
+                .map(|(name, u)| ResourcesUlimits {
+                    name: Some(name.clone()),
+                    soft: Some(u.soft),
+                    hard: Some(u.hard),
+                })
+                .collect()
+        }),
+        secrets: objects::secret_refs(service, objects, &mut warn),
+        configs: objects::config_refs(service, objects, &mut warn),
         ..Default::default()
     };
 
@@ -271,6 +338,12 @@ pub fn service_spec(
         );
     }
     let task = TaskSpec {
+        log_driver: service.logging.as_ref().and_then(|l| {
+            Some(TaskSpecLogDriver {
+                name: Some(l.driver.clone()?),
+                options: Some(l.options.clone().into_iter().collect()),
+            })
+        }),
         container_spec: Some(container),
         resources: resources(service),
         restart_policy: Some(restart_policy(
@@ -428,25 +501,47 @@ fn mounts(
             }
         })
         .collect();
+    // `tmpfs: [PATH[:OPTIONS]]`: a tmpfs mount each (its options are the engine's own).
+    let mut mounts = mounts;
+    mounts.extend(service.tmpfs.iter().map(|t| SwarmMount {
+        target: Some(t.split(':').next().unwrap_or(t).to_owned()),
+        typ: Some(MountType::TMPFS),
+        ..Default::default()
+    }));
     (!mounts.is_empty()).then_some(mounts)
 }
 
+/// `deploy.resources`, each value where it is missing from the service's own keys
+/// (`cpus`, `mem_limit`, `pids_limit`, `mem_reservation`), which `docker stack` drops.
 fn resources(service: &Service) -> Option<TaskSpecResources> {
-    let r = &service.deploy.as_ref()?.resources;
+    let written = service.deploy.as_ref().map(|d| &d.resources);
+    let mut limits = written.and_then(|r| r.limits.clone()).unwrap_or_default();
+    limits.cpus = limits.cpus.or(service.cpus);
+    limits.memory = limits
+        .memory
+        .or(service.mem_limit.and_then(|m| u64::try_from(m).ok()));
+    limits.pids = limits.pids.or(service.pids_limit);
+    let mut reservations = written
+        .and_then(|r| r.reservations.clone())
+        .unwrap_or_default();
+    reservations.memory = reservations
+        .memory
+        .or(service.mem_reservation.and_then(|m| u64::try_from(m).ok()));
     let nano_cpus = |s: &ResourceSet| s.cpus.map(|c| (c * 1e9) as i64);
     let memory = |s: &ResourceSet| s.memory.and_then(|m| i64::try_from(m).ok());
-    if r.limits.is_none() && r.reservations.is_none() {
+    let empty = |s: &ResourceSet| s.cpus.is_none() && s.memory.is_none() && s.pids.is_none();
+    if empty(&limits) && empty(&reservations) {
         return None;
     }
     Some(TaskSpecResources {
-        limits: r.limits.as_ref().map(|l| Limit {
-            nano_cpus: nano_cpus(l),
-            memory_bytes: memory(l),
-            pids: l.pids,
+        limits: (!empty(&limits)).then(|| Limit {
+            nano_cpus: nano_cpus(&limits),
+            memory_bytes: memory(&limits),
+            pids: limits.pids,
         }),
-        reservations: r.reservations.as_ref().map(|l| ResourceObject {
-            nano_cpus: nano_cpus(l),
-            memory_bytes: memory(l),
+        reservations: (!empty(&reservations)).then(|| ResourceObject {
+            nano_cpus: nano_cpus(&reservations),
+            memory_bytes: memory(&reservations),
             generic_resources: None,
         }),
         ..Default::default()
