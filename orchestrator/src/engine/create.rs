@@ -240,16 +240,7 @@ fn runtime_options(plan: &ContainerPlan) -> HostConfig {
             typ: l.driver.clone(),
             config: Some(l.options.clone().into_iter().collect()),
         }),
-        ulimits: (!s.ulimits.is_empty()).then(|| {
-            s.ulimits
-                .iter()
-                .map(|(name, u)| ResourcesUlimits {
-                    name: Some(name.clone()),
-                    soft: Some(u.soft),
-                    hard: Some(u.hard),
-                })
-                .collect()
-        }),
+        ulimits: ulimits(s),
         tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
         shm_size: s.shm_size,
         sysctls: (!s.sysctls.is_empty()).then(|| s.sysctls.clone().into_iter().collect()),
@@ -361,6 +352,20 @@ fn blkio(s: &Service) -> HostConfig {
 }
 
 /// A duration in the engine's nanoseconds.
+/// A service's `ulimits` as the engine takes them, for a container or a Swarm task alike.
+pub fn ulimits(s: &Service) -> Option<Vec<ResourcesUlimits>> {
+    (!s.ulimits.is_empty()).then(|| {
+        s.ulimits
+            .iter()
+            .map(|(name, u)| ResourcesUlimits {
+                name: Some(name.clone()),
+                soft: Some(u.soft),
+                hard: Some(u.hard),
+            })
+            .collect()
+    })
+}
+
 pub fn nanos(d: std::time::Duration) -> i64 {
     d.as_nanos().min(i64::MAX as u128) as i64
 }

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use bollard::models::{
     EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
     EndpointSpec, EndpointSpecModeEnum, Limit, Mount as SwarmMount, MountType, MountVolumeOptions,
-    NetworkAttachmentConfig, NetworkCreateRequest, ResourceObject, ResourcesUlimits, ServiceSpec,
-    ServiceSpecMode, ServiceSpecModeReplicated, ServiceSpecRollbackConfig,
+    NetworkAttachmentConfig, NetworkCreateRequest, ResourceObject, ServiceSpec, ServiceSpecMode,
+    ServiceSpecModeReplicated, ServiceSpecRollbackConfig,
     ServiceSpecRollbackConfigFailureActionEnum, ServiceSpecRollbackConfigOrderEnum,
     ServiceSpecUpdateConfig, ServiceSpecUpdateConfigFailureActionEnum,
     ServiceSpecUpdateConfigOrderEnum, TaskSpec, TaskSpecContainerSpec,
@@ -298,17 +298,7 @@ pub fn service_spec(
         groups: (!service.group_add.is_empty()).then(|| service.group_add.clone()),
         sysctls: (!service.sysctls.is_empty())
             .then(|| service.sysctls.clone().into_iter().collect()),
-        ulimits: (!service.ulimits.is_empty()).then(|| {
-            service
-                .ulimits
-                .iter()
-                .map(|(name, u)| ResourcesUlimits {
-                    name: Some(name.clone()),
-                    soft: Some(u.soft),
-                    hard: Some(u.hard),
-                })
-                .collect()
-        }),
+        ulimits: create::ulimits(service),
         secrets: objects::secret_refs(service, objects, &mut warn),
         configs: objects::config_refs(service, objects, &mut warn),
         ..Default::default()
