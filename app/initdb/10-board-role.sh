@@ -6,7 +6,7 @@
 # connections an administrator needs).
 #
 # Postgres's entrypoint runs it once, at the first start of an empty data volume (build.yml
-# mounts this folder on /docker-entrypoint-initdb.d). It is idempotent, so on a volume made
+# puts it in /docker-entrypoint-initdb.d as the config board-role, executable). It is idempotent, so on a volume made
 # before the board had a role of its own, run it by hand once (it also moves the board's tables
 # from `public` into the role's schema, and keeps the password in step with APP_DB_PASSWORD):
 #

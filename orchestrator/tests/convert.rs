@@ -195,6 +195,7 @@ fn a_folder_gets_one_valid_file_per_object() {
     assert_eq!(
         names,
         [
+            "configmap-board-role.yaml",
             "deployment-app.yaml",
             "deployment-nginx.yaml",
             "secret-app-env.yaml",
@@ -206,7 +207,7 @@ fn a_folder_gets_one_valid_file_per_object() {
         ]
     );
     validate(&files).unwrap();
-    assert!(text(&out.stderr).contains("wrote 8 files"));
+    assert!(text(&out.stderr).contains("wrote 9 files"));
 }
 
 #[test]

@@ -274,15 +274,28 @@ pub fn volumes(
                 None => format!("{default_dir}{source}"),
             };
             let volume_name = format!("{}-{}", &section[..section.len() - 1], found.object);
+            // The file's mode (`mode: 0o555` runs a script rather than sourcing it), else
+            // Kubernetes's default (0644).
+            let mode = if section == "configs" {
+                &service.configs
+            } else {
+                &service.secrets
+            }
+            .iter()
+            .find(|r| r.source == source)
+            .and_then(|r| r.mode)
+            .map(|m| m as i32);
             if !volumes.iter().any(|v: &Volume| v.name == volume_name) {
                 volumes.push(Volume {
                     name: volume_name.clone(),
                     config_map: (section == "configs").then(|| ConfigMapVolumeSource {
                         name: found.object.clone(),
+                        default_mode: mode,
                         ..ConfigMapVolumeSource::default()
                     }),
                     secret: (section == "secrets").then(|| SecretVolumeSource {
                         secret_name: Some(found.object.clone()),
+                        default_mode: mode,
                         ..SecretVolumeSource::default()
                     }),
                     ..Volume::default()
