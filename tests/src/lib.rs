@@ -107,9 +107,11 @@ impl Stack {
         stack
     }
 
-    /// Scales `service` to `n` containers (`up -d --wait --scale`), asserting it worked.
+    /// Scales `service` to `n` containers (`up -d --wait --scale`), asserting it worked. For
+    /// the app it also waits until nginx sends to every replica, so that what a test measures
+    /// next does not meet the reload that lets a new replica in.
     pub fn scale(&self, service: &str, n: u32) -> String {
-        self.ok(&[
+        let said = self.ok(&[
             "up",
             "-d",
             "--wait",
@@ -117,7 +119,37 @@ impl Stack {
             "240",
             "--scale",
             &format!("{service}={n}"),
-        ])
+        ]);
+        if service == "app" {
+            self.wait_until_nginx_routes_to_apps(n);
+        }
+        said
+    }
+
+    /// Waits until nginx's upstream lists `n` app replicas. On an nginx that re-resolves the
+    /// app's name itself (1.27.3 and newer: one `server ... resolve` line) there is no list to
+    /// wait for; on older ones the upstream watcher writes one line per replica it lets in
+    /// (nginx/docker-entrypoint.d/40-board-upstream.sh).
+    pub fn wait_until_nginx_routes_to_apps(&self, n: u32) {
+        let nginx = self.container("nginx", 1);
+        self.eventually(
+            &format!("nginx sends to all {n} app replicas"),
+            Duration::from_secs(60),
+            || {
+                let conf = docker(&[
+                    "exec",
+                    &nginx,
+                    "cat",
+                    "/etc/nginx/conf.d/board-upstream.conf",
+                ]);
+                conf.contains(" resolve")
+                    || conf
+                        .lines()
+                        .filter(|l| l.trim_start().starts_with("server ") && !l.contains(" down"))
+                        .count()
+                        == n as usize
+            },
+        );
     }
 
     /// Waits until the board answers through nginx on the published port.

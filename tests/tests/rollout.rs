@@ -166,7 +166,7 @@ fn rollouts_under_load_lose_nothing_and_bad_releases_roll_back_without_a_failed_
         .copied()
         .collect();
     let stack = Stack::up_with("rollout", &one);
-    stack.ok(&["up", "-d", "--wait", "--scale", "app=3"]);
+    stack.scale("app", 3);
     assert_eq!(app_containers(&stack).len(), 3);
     stack.eventually(
         "nginx serves release one from every replica",
