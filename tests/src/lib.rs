@@ -126,30 +126,43 @@ impl Stack {
         said
     }
 
-    /// Waits until nginx's upstream lists `n` app replicas. On an nginx that re-resolves the
-    /// app's name itself (1.27.3 and newer: one `server ... resolve` line) there is no list to
-    /// wait for; on older ones the upstream watcher writes one line per replica it lets in
-    /// (nginx/docker-entrypoint.d/40-board-upstream.sh).
+    /// Waits until nginx sends to `n` app replicas. On an nginx that re-resolves the app's
+    /// name itself (1.27.3 and newer: one `server ... resolve` line) there is nothing to wait
+    /// for; on older ones the upstream watcher (nginx/docker-entrypoint.d/40-board-upstream.sh)
+    /// writes one line per replica it lets in and then reloads nginx, saying so in its log:
+    /// this waits for that word, then a second more for the old workers to finish closing
+    /// their idle connections.
     pub fn wait_until_nginx_routes_to_apps(&self, n: u32) {
         let nginx = self.container("nginx", 1);
+        let conf = docker(&[
+            "exec",
+            &nginx,
+            "cat",
+            "/etc/nginx/conf.d/board-upstream.conf",
+        ]);
+        if conf.contains(" resolve") {
+            return;
+        }
         self.eventually(
             &format!("nginx sends to all {n} app replicas"),
             Duration::from_secs(60),
             || {
-                let conf = docker(&[
-                    "exec",
-                    &nginx,
-                    "cat",
-                    "/etc/nginx/conf.d/board-upstream.conf",
-                ]);
-                conf.contains(" resolve")
-                    || conf
-                        .lines()
-                        .filter(|l| l.trim_start().starts_with("server ") && !l.contains(" down"))
-                        .count()
-                        == n as usize
+                let logs = docker(&["logs", &nginx]);
+                let Some(last) = logs
+                    .lines()
+                    .rev()
+                    .find(|l| l.contains("40-board-upstream:"))
+                else {
+                    return false;
+                };
+                let addresses = last
+                    .split([' ', ';'])
+                    .filter(|word| word.parse::<std::net::Ipv4Addr>().is_ok())
+                    .count();
+                addresses == n as usize
             },
         );
+        std::thread::sleep(Duration::from_secs(1));
     }
 
     /// Waits until the board answers through nginx on the published port.

@@ -140,8 +140,10 @@ impl Executor<'_> {
     /// error that says so.
     async fn roll_back(&self, rollout: &Rollout, why: String) -> EngineError {
         let service = rollout.service.clone();
-        self.progress
-            .warn(format!("service {service}: {why}\n  rolling back"));
+        // Only that it happens: why is said once, by the error this returns.
+        self.progress.warn(format!(
+            "service {service}: the update failed; rolling back"
+        ));
         let undone = async {
             let running = state::containers(self.engine, &self.project.name)
                 .await
