@@ -122,7 +122,7 @@ pub enum Command {
     ///
     ///   orchestrator convert --to kubernetes --image-prefix registry.example/board > board.yaml
     Convert(ConvertArgs),
-    /// Deploy the project on a Docker Swarm (DOCKER_HOST names a manager): up, ps, down.
+    /// Deploy the project on a Docker Swarm (DOCKER_HOST names a manager): up, ps, logs, down.
     Swarm(crate::commands::swarm::SwarmArgs),
 }
 
