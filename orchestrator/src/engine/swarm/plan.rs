@@ -288,25 +288,31 @@ services:
     depends_on: [app]
 ";
 
+    /// `name`'s spec as `swarm up` makes it, pinned (where it must be) to the manager `n1`.
+    fn pinned_spec(
+        loaded: &project::Loaded,
+        name: &str,
+        image: &str,
+        layout: Layout,
+        ids: &crate::engine::swarm::objects::Ids,
+    ) -> Converted {
+        let pin = spec::Pin {
+            node: "n1".into(),
+            why: "the manager".into(),
+        };
+        spec::service_spec(&loaded.project, name, image, layout, Some(&pin), ids)
+    }
+
     fn convert(loaded: &project::Loaded, layout: Layout) -> BTreeMap<String, Converted> {
         loaded
             .start_order
             .iter()
             .map(|s| {
                 let image = format!("10.0.0.1:5000/{s}@sha256:{s}");
-                let pin = spec::Pin {
-                    node: "n1".into(),
-                    why: "the manager".into(),
-                };
-                let converted = spec::service_spec(
-                    &loaded.project,
-                    s,
-                    &image,
-                    layout,
-                    Some(&pin),
-                    &Default::default(),
-                );
-                (s.clone(), converted)
+                (
+                    s.clone(),
+                    pinned_spec(loaded, s, &image, layout, &Default::default()),
+                )
             })
             .collect()
     }
@@ -758,18 +764,7 @@ configs:
                 )
             })
             .collect();
-        let pin = spec::Pin {
-            node: "n1".into(),
-            why: "the manager".into(),
-        };
-        let converted = spec::service_spec(
-            &loaded.project,
-            "a",
-            "a",
-            Layout::AsWritten,
-            Some(&pin),
-            &ids,
-        );
+        let converted = pinned_spec(&loaded, "a", "a", Layout::AsWritten, &ids);
         assert!(converted.warnings.is_empty(), "{:?}", converted.warnings);
         let container = converted
             .spec
@@ -845,18 +840,7 @@ services:
     develop: {watch: [{path: ., action: rebuild}]}
 ",
         );
-        let pin = spec::Pin {
-            node: "n1".into(),
-            why: "the manager".into(),
-        };
-        let converted = spec::service_spec(
-            &loaded.project,
-            "a",
-            "a",
-            Layout::AsWritten,
-            Some(&pin),
-            &Default::default(),
-        );
+        let converted = pinned_spec(&loaded, "a", "a", Layout::AsWritten, &Default::default());
         let task = converted.spec.task_template.unwrap();
         let container = task.container_spec.unwrap();
         let dns = container.dns_config.unwrap();
